@@ -1,0 +1,17 @@
+import type { AnyStepType } from './types.js';
+
+/**
+ * Every built-in step type, by kind. A step's kind matches its file:
+ * `steps/file/line.ts` is `file.line`.
+ */
+const builtins: AnyStepType[] = [];
+
+const byKind = new Map<string, AnyStepType>(builtins.map((s) => [s.kind, s]));
+
+export function getStepType(kind: string): AnyStepType | undefined {
+  return byKind.get(kind);
+}
+
+export function stepKinds(): string[] {
+  return [...byKind.keys()].sort();
+}

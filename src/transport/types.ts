@@ -1,0 +1,38 @@
+import type { Duplex } from 'node:stream';
+
+export interface ExecOptions {
+  /** Bytes written to the command's stdin, then closed. */
+  stdin?: string;
+  /** Kill the command (remote side included) after this many milliseconds. */
+  timeoutMs?: number;
+  /** Run through sudo (overrides the host's `become`). */
+  become?: boolean;
+  /** Aborting kills the command. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The narrow connector every step and fact probe goes through: run a command given as an
+ * argument vector (quoted for the remote shell by the transport, never pasted raw), read and
+ * write files, and open a stream to a unix socket on the host.
+ */
+export interface Remote {
+  /** Inventory name of the host, or `local`. */
+  readonly host: string;
+  /** Runs argv; resolves with the exit code. Throws TransportError when the host is lost. */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Like exec, but throws CommandError on a non-zero exit. */
+  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** File contents, or null when the file does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Atomic write: temp file in the same directory, then rename. */
+  writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void>;
+  /** A byte stream to a unix socket on the host (SSH streamlocal forwarding). */
+  openUnixSocket(path: string): Promise<Duplex>;
+}
