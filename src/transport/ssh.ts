@@ -1,0 +1,375 @@
+/**
+ * SSH transport: one connection per host for the whole run (opened lazily, reused by every
+ * step and probe, reopened after a loss), host keys verified against known_hosts, commands
+ * quoted from argument vectors, sudo for `become`, streamlocal forwarding for unix sockets.
+ */
+import fs from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { CommandError, SlipwayError, TransportError } from '../errors.js';
+import type { InventoryHost } from '../inventory/types.js';
+import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
+import { shellJoin } from './quote.js';
+import type { ExecOptions, ExecResult, Remote } from './types.js';
+
+export interface SshOptions {
+  /** Add unknown host keys to the known_hosts file instead of refusing them. */
+  acceptNewHostKeys?: boolean;
+  /** Password for sudo when a host has `become`; never logged. */
+  sudoPassword?: string;
+  /** Milliseconds to wait for the SSH handshake. */
+  connectTimeoutMs?: number;
+  /** Keepalive probe interval; a connection is declared lost after `keepaliveCountMax` missed probes. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+}
+
+/** Caps how many connections are being opened at once across the whole process. */
+class Limiter {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+const connectLimiter = new Limiter(16);
+
+/** Seconds for coreutils `timeout`, which accepts fractions. */
+function timeoutArg(ms: number): string {
+  return (ms / 1000).toFixed(3).replace(/\.?0+$/, '');
+}
+
+export class SshRemote implements Remote {
+  readonly host: string;
+  private readonly target: InventoryHost;
+  private readonly options: SshOptions;
+  private ssh: NodeSSH | undefined;
+  private connecting: Promise<NodeSSH> | undefined;
+  private jumpClients: NodeSSH[] = [];
+  private readonly inFlight = new Set<(err: Error) => void>();
+  private closed = false;
+
+  constructor(target: InventoryHost, options: SshOptions = {}) {
+    this.host = target.name;
+    this.target = target;
+    this.options = options;
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  private async connection(): Promise<Client> {
+    if (this.closed) throw new TransportError(this.host, 'connection-lost', 'connection already closed');
+    if (this.ssh?.isConnected() && this.ssh.connection) return this.ssh.connection;
+    this.connecting ??= connectLimiter.run(() => this.open()).finally(() => {
+      this.connecting = undefined;
+    });
+    const ssh = await this.connecting;
+    if (!ssh.connection) throw new TransportError(this.host, 'connection-lost', 'connection closed while opening');
+    return ssh.connection;
+  }
+
+  /** Opens the connection now (plan and run connect every node before touching any). */
+  async connect(): Promise<void> {
+    await this.connection();
+  }
+
+  private async open(): Promise<NodeSSH> {
+    const t = this.target;
+    let sock: Duplex | undefined;
+    let hopHost: string | undefined;
+    for (const hop of t.proxyJump) {
+      const hopTarget: InventoryHost = { ...t, name: `${hop.host}:${hop.port}`, address: hop.host, port: hop.port, user: hop.user ?? t.user, proxyJump: [] };
+      const hopSsh = await this.handshake(hopTarget, sock, hopHost);
+      this.jumpClients.push(hopSsh);
+      sock = undefined;
+      const next = t.proxyJump[t.proxyJump.indexOf(hop) + 1];
+      const [dstHost, dstPort] = next ? [next.host, next.port] : [t.address, t.port];
+      sock = await new Promise<Duplex>((resolve, reject) => {
+        hopSsh.connection?.forwardOut('127.0.0.1', 0, dstHost, dstPort, (err, stream) => (err ? reject(err) : resolve(stream)));
+      }).catch((err: unknown) => {
+        throw new TransportError(this.host, 'unreachable', `jump host ${hop.host}:${hop.port} cannot reach ${dstHost}:${dstPort}: ${errorText(err)}`, { cause: err });
+      });
+      hopHost = `${hop.host}:${hop.port}`;
+    }
+    const ssh = await this.handshake(t, sock, hopHost);
+    this.ssh = ssh;
+    const conn = ssh.connection;
+    conn?.on('close', () => this.failInFlight(new TransportError(this.host, 'connection-lost', 'connection lost')));
+    conn?.on('error', (err) => this.failInFlight(new TransportError(this.host, 'connection-lost', `connection lost: ${errorText(err)}`, { cause: err })));
+    return ssh;
+  }
+
+  private async handshake(t: InventoryHost, sock: Duplex | undefined, via: string | undefined): Promise<NodeSSH> {
+    const keys = await readIdentities(t);
+    const knownHostsFile = t.knownHostsFile;
+    const entries = knownHostsFile ? parseKnownHosts(await fs.readFile(knownHostsFile, 'utf8').catch(() => '')) : [];
+    let verdict: HostKeyVerdict | undefined;
+    let offered: Buffer | undefined;
+    const config: ConnectConfig = {
+      host: t.address,
+      port: t.port,
+      username: t.user,
+      readyTimeout: this.options.connectTimeoutMs ?? 15_000,
+      keepaliveInterval: this.options.keepaliveIntervalMs ?? 5_000,
+      keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+      hostVerifier: (key: Buffer) => {
+        offered = key;
+        verdict = verifyHostKey(entries, t.address, t.port, key);
+        if (verdict.verdict === 'match') return true;
+        return verdict.verdict === 'unknown' && this.options.acceptNewHostKeys === true && knownHostsFile !== undefined;
+      },
+      authHandler: keys.map((k) => ({ type: 'publickey' as const, username: t.user, key: k.content })),
+      ...(sock ? { sock } : {}),
+    };
+    const ssh = new NodeSSH();
+    const where = `${t.address}:${t.port}${via ? ` via ${via}` : ''}`;
+    try {
+      await ssh.connect(config);
+    } catch (err) {
+      throw this.connectError(err, t, where, verdict, offered, keys.map((k) => k.file));
+    }
+    if (verdict?.verdict === 'unknown' && offered && knownHostsFile) {
+      await appendKnownHost(knownHostsFile, t.address, t.port, offered);
+    }
+    return ssh;
+  }
+
+  private connectError(err: unknown, t: InventoryHost, where: string, verdict: HostKeyVerdict | undefined, offered: Buffer | undefined, keyFiles: string[]): TransportError {
+    const name = knownHostName(t.address, t.port);
+    const file = t.knownHostsFile ?? '(no known_hosts file)';
+    if (verdict && offered && verdict.verdict !== 'match') {
+      const fp = `${keyTypeOf(offered)} ${fingerprint(offered)}`;
+      switch (verdict.verdict) {
+        case 'mismatch':
+          return new TransportError(
+            this.host,
+            'host-key-mismatch',
+            `HOST KEY MISMATCH for ${name}: it offered ${fp}, but ${file}:${verdict.line} expects ${verdict.expectedFingerprint}. ` +
+              `The host was reinstalled or someone is intercepting the connection; verify the new key out of band, then remove line ${verdict.line} of ${file}`,
+          );
+        case 'revoked':
+          return new TransportError(this.host, 'host-key-mismatch', `host key ${fp} of ${name} is marked @revoked in ${file}:${verdict.line}; refusing to connect`);
+        case 'unknown':
+          return new TransportError(
+            this.host,
+            'host-key-unknown',
+            `unknown host key for ${name} (${fp}): it is not in ${file}. Verify it and add it (ssh-keyscan -p ${t.port} ${t.address}), or pass --accept-new-host-keys`,
+          );
+      }
+    }
+    const e = err as { level?: string; code?: string; message?: string };
+    if (e.level === 'client-authentication') {
+      return new TransportError(this.host, 'auth-refused', `authentication as '${t.user}' at ${where} was refused (keys tried: ${keyFiles.join(', ') || 'none'})`, { cause: err });
+    }
+    if (e.level === 'client-timeout') {
+      return new TransportError(this.host, 'unreachable', `no SSH handshake from ${where} within ${(this.options.connectTimeoutMs ?? 15_000) / 1000}s`, { cause: err });
+    }
+    const code = e.code ?? '';
+    const reason: Record<string, string> = {
+      ECONNREFUSED: 'connection refused',
+      ECONNRESET: 'connection reset during the handshake',
+      ETIMEDOUT: 'connection timed out',
+      EHOSTUNREACH: 'host unreachable',
+      ENETUNREACH: 'network unreachable',
+      ENOTFOUND: 'host name not found',
+      EAI_AGAIN: 'host name lookup failed',
+    };
+    return new TransportError(this.host, 'unreachable', `cannot connect to ${where}: ${reason[code] ?? errorText(err)}`, { cause: err });
+  }
+
+  private failInFlight(err: Error): void {
+    for (const fail of [...this.inFlight]) fail(err);
+    this.ssh = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ssh?.dispose();
+    for (const j of this.jumpClients) j.dispose();
+    this.ssh = undefined;
+    this.jumpClients = [];
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  /** The command line sent to the remote shell: argv quoted, wrapped in timeout and sudo. */
+  commandLine(argv: readonly string[], options: ExecOptions = {}): string {
+    let full = [...argv];
+    if (options.timeoutMs !== undefined) full = ['timeout', '-k', '5', timeoutArg(options.timeoutMs), ...full];
+    const become = options.become ?? this.target.become;
+    if (become && this.target.user !== 'root') {
+      full = this.options.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--', ...full] : ['sudo', '-n', '--', ...full];
+    }
+    return shellJoin(full);
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new SlipwayError('empty command');
+    const conn = await this.connection();
+    const command = this.commandLine(argv, options);
+    const become = (options.become ?? this.target.become) && this.target.user !== 'root';
+    const stdinPrefix = become && this.options.sudoPassword !== undefined ? `${this.options.sudoPassword}\n` : '';
+    const started = Date.now();
+
+    return new Promise<ExecResult>((resolve, reject) => {
+      let channel: ClientChannel | undefined;
+      let settled = false;
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let localTimer: NodeJS.Timeout | undefined;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.inFlight.delete(onLost);
+        if (localTimer) clearTimeout(localTimer);
+        options.signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onLost = (e: Error) => finish(() => reject(e instanceof TransportError ? new TransportError(this.host, e.failure, `${e.failure === 'connection-lost' ? 'connection lost' : e.message} while running \`${argv.join(' ')}\``, { cause: e }) : e));
+      const kill = () => {
+        try {
+          channel?.signal('KILL');
+        } catch {
+          /* channel gone */
+        }
+        channel?.close();
+      };
+      const onAbort = () => {
+        kill();
+        finish(() =>
+          reject(new CommandError({ host: this.host, argv, code: null, signal: 'SIGKILL', stdout: text(out), stderr: `${text(err)}\ninterrupted` })),
+        );
+      };
+      this.inFlight.add(onLost);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (options.timeoutMs !== undefined) {
+        // The remote `timeout` kills the command; this catches a host that stopped answering.
+        localTimer = setTimeout(() => {
+          kill();
+          finish(() => reject(new CommandError({ host: this.host, argv, code: null, stdout: text(out), stderr: text(err), timedOut: true })));
+        }, options.timeoutMs + 10_000);
+      }
+      conn.exec(command, (e, ch) => {
+        if (e) return finish(() => reject(new TransportError(this.host, 'connection-lost', `cannot open a session: ${errorText(e)}`, { cause: e })));
+        channel = ch;
+        ch.on('data', (b: Buffer) => out.push(b));
+        ch.stderr.on('data', (b: Buffer) => err.push(b));
+        let exitCode: number | null = null;
+        let exitSignal: string | null = null;
+        ch.on('exit', (code: number | null, signal?: string) => {
+          exitCode = code;
+          exitSignal = signal ?? null;
+        });
+        ch.on('close', () => {
+          const stdout = text(out);
+          const stderr = text(err);
+          const elapsed = Date.now() - started;
+          if (options.timeoutMs !== undefined && (exitCode === 124 || exitCode === 137) && elapsed >= options.timeoutMs) {
+            return finish(() => reject(new CommandError({ host: this.host, argv, code: exitCode, stdout, stderr, timedOut: true })));
+          }
+          if (exitCode === null) {
+            if (exitSignal) return finish(() => reject(new CommandError({ host: this.host, argv, code: null, signal: `SIG${exitSignal}`, stdout, stderr })));
+            return; // the connection dropped: onLost reports it
+          }
+          finish(() => resolve({ code: exitCode as number, stdout, stderr }));
+        });
+        ch.end(stdinPrefix + (options.stdin ?? ''));
+      });
+    });
+  }
+
+  async run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.exec(argv, options);
+    if (r.code !== 0) throw new CommandError({ host: this.host, argv, code: r.code, stdout: r.stdout, stderr: r.stderr });
+    return r;
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    const r = await this.exec(['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'sh', path]);
+    if (r.code === 3) return null;
+    if (r.code !== 0) throw new CommandError({ host: this.host, argv: ['cat', path], code: r.code, stdout: '', stderr: r.stderr });
+    return r.stdout;
+  }
+
+  async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<void> {
+    const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
+    // Temp file beside the target, same mode/owner as asked (or as the file had), fsync, rename.
+    const script = [
+      'set -e',
+      'dir=$(dirname -- "$1")',
+      'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
+      'trap \'rm -f -- "$tmp"\' EXIT',
+      'cat > "$tmp"',
+      'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$1" ]; then chmod --reference="$1" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
+      'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$1" ]; then chown --reference="$1" -- "$tmp"; fi',
+      'sync -- "$tmp" 2>/dev/null || sync',
+      'mv -f -- "$tmp" "$1"',
+      'trap - EXIT',
+    ].join('\n');
+    await this.run(['sh', '-c', script, 'sh', path, mode, options.owner ?? ''], { stdin: content });
+  }
+
+  async openUnixSocket(path: string): Promise<Duplex> {
+    const conn = await this.connection();
+    return new Promise<Duplex>((resolve, reject) => {
+      conn.openssh_forwardOutStreamLocal(path, (err, stream) => {
+        if (err) reject(new SlipwayError(`${this.host}: cannot open unix socket ${path} over SSH: ${errorText(err)}`, { cause: err }));
+        else resolve(stream);
+      });
+    });
+  }
+}
+
+async function readIdentities(t: InventoryHost): Promise<Array<{ file: string; content: string }>> {
+  const keys: Array<{ file: string; content: string }> = [];
+  for (const file of t.identityFiles) {
+    try {
+      keys.push({ file, content: await fs.readFile(file, 'utf8') });
+    } catch (err) {
+      throw new TransportError(t.name, 'auth-refused', `cannot read private key ${file}: ${errorText(err)}`, { cause: err });
+    }
+  }
+  if (keys.length === 0) {
+    throw new TransportError(t.name, 'auth-refused', 'no private key to log in with: set ansible_ssh_private_key_file or IdentityFile in ~/.ssh/config');
+  }
+  return keys;
+}
+
+function text(chunks: Buffer[]): string {
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One connection per host for the whole run. */
+export class ConnectionPool {
+  private readonly remotes = new Map<string, SshRemote>();
+  constructor(private readonly options: SshOptions = {}) {}
+
+  get(host: InventoryHost): SshRemote {
+    let r = this.remotes.get(host.name);
+    if (!r) {
+      r = new SshRemote(host, this.options);
+      this.remotes.set(host.name, r);
+    }
+    return r;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.remotes.values()].map((r) => r.close()));
+    this.remotes.clear();
+  }
+}
