@@ -6,7 +6,8 @@
 import fs from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
-import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type { Config as ConnectConfig } from 'node-ssh';
+import type { Client, ClientChannel } from 'ssh2';
 import { CommandError, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';

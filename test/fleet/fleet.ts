@@ -146,10 +146,18 @@ export class Fleet {
     return new Fleet(JSON.parse(text) as FleetRecord);
   }
 
-  async save(): Promise<void> {
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes fleet.json; saves are serialized (nodes boot concurrently). */
+  save(): Promise<void> {
     const file = path.join(this.record.dir, RECORD);
-    await fs.writeFile(`${file}.tmp`, JSON.stringify(this.record, null, 2));
-    await fs.rename(`${file}.tmp`, file);
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        await fs.writeFile(`${file}.tmp`, JSON.stringify(this.record, null, 2));
+        await fs.rename(`${file}.tmp`, file);
+      });
+    return this.saving;
   }
 
   /** Stops every node (all their processes, mounts and namespaces) and removes the state directory. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what slipway's tests, demo and benchmark need on a Debian machine, then the npm
+# dependencies. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(openssh-server containerd runc sudo util-linux procps dpkg-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "slipway setup: missing packages: ${missing[*]}" >&2
+    echo "install them as root:  apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "slipway setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian packages start services on a real systemd host; nodes run their own.
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "slipway setup: Node.js >= 20 is required (found $(node --version))" >&2
+  exit 1
+fi
+
+stamp=node_modules/.slipway-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "slipway setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
