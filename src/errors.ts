@@ -102,7 +102,7 @@ export class CommandError extends SlipwayError {
         ? `was killed by ${init.signal}`
         : `exited with code ${init.code}`;
     const detail = lastLines(init.stderr || init.stdout, 5);
-    super(`${init.host}: command \`${init.argv.join(' ')}\` ${what}${detail ? `:\n${indent(detail)}` : ''}`);
+    super(`${init.host}: command \`${displayArgv(init.argv)}\` ${what}${detail ? `:\n${indent(detail)}` : ''}`);
     this.host = init.host;
     this.argv = init.argv;
     this.code = init.code;
@@ -131,6 +131,17 @@ export class RollbackError extends SlipwayError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { ...options, exitCode: EXIT.rollbackFailed });
   }
+}
+
+/** argv for messages: one line, long inline scripts shortened. */
+export function displayArgv(argv: readonly string[]): string {
+  return argv
+    .map((a) => {
+      const first = a.split('\n')[0] ?? '';
+      const short = first.length > 60 ? `${first.slice(0, 57)}...` : first;
+      return short !== a ? `${short} …` : a;
+    })
+    .join(' ');
 }
 
 export function lastLines(text: string, n: number): string {

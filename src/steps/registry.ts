@@ -1,10 +1,14 @@
+import { commandStep } from './command.js';
+import { fileContentStep } from './file/content.js';
+import { fileLineStep } from './file/line.js';
+import { systemdServiceStep } from './systemd/service.js';
 import type { AnyStepType } from './types.js';
 
 /**
  * Every built-in step type, by kind. A step's kind matches its file:
  * `steps/file/line.ts` is `file.line`.
  */
-const builtins: AnyStepType[] = [];
+const builtins: AnyStepType[] = [commandStep, fileLineStep, fileContentStep, systemdServiceStep];
 
 const byKind = new Map<string, AnyStepType>(builtins.map((s) => [s.kind, s]));
 

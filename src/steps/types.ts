@@ -34,6 +34,11 @@ export interface StepType<Params, Facts, Undo> {
   check(params: Params, facts: Facts): CheckResult;
   apply(ctx: StepContext, params: Params, facts: Facts): Promise<Undo>;
   rollback(ctx: StepContext, params: Params, undo: Undo): Promise<void>;
+  /**
+   * True for an action rather than a state (a restart, a command with no guard): its check
+   * always says change, so the runner does not require `ok` after apply.
+   */
+  alwaysChanges?(params: Params): boolean;
 }
 
 // Step types are heterogeneous in their type parameters; the registry stores them erased.

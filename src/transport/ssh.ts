@@ -299,26 +299,33 @@ export class SshRemote implements Remote {
   async readFile(path: string): Promise<string | null> {
     const r = await this.exec(['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'sh', path]);
     if (r.code === 3) return null;
-    if (r.code !== 0) throw new CommandError({ host: this.host, argv: ['cat', path], code: r.code, stdout: '', stderr: r.stderr });
+    if (r.code !== 0) throw new CommandError({ host: this.host, argv: ['read', path], code: r.code, stdout: '', stderr: r.stderr });
     return r.stdout;
   }
 
   async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<void> {
     const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
-    // Temp file beside the target, same mode/owner as asked (or as the file had), fsync, rename.
+    // Through a symlink to its target; missing parent directories are created; a temp file
+    // beside the target gets the owner then the mode asked for (or the file's own), is
+    // fsync'd, then renamed over the target.
     const script = [
       'set -e',
-      'dir=$(dirname -- "$1")',
+      'target=$(readlink -f -- "$1" 2>/dev/null || printf %s "$1")',
+      'dir=$(dirname -- "$target")',
+      'mkdir -p -- "$dir"',
       'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
       'trap \'rm -f -- "$tmp"\' EXIT',
       'cat > "$tmp"',
-      'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$1" ]; then chmod --reference="$1" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
-      'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$1" ]; then chown --reference="$1" -- "$tmp"; fi',
+      'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$target" ]; then chown --reference="$target" -- "$tmp"; fi',
+      'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$target" ]; then chmod --reference="$target" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
       'sync -- "$tmp" 2>/dev/null || sync',
-      'mv -f -- "$tmp" "$1"',
+      'mv -f -- "$tmp" "$target"',
       'trap - EXIT',
     ].join('\n');
-    await this.run(['sh', '-c', script, 'sh', path, mode, options.owner ?? ''], { stdin: content });
+    const r = await this.exec(['sh', '-c', script, 'sh', path, mode, options.owner ?? ''], { stdin: content });
+    if (r.code !== 0) {
+      throw new CommandError({ host: this.host, argv: ['write', path], code: r.code, stdout: r.stdout, stderr: r.stderr });
+    }
   }
 
   async openUnixSocket(path: string): Promise<Duplex> {

@@ -1,16 +1,23 @@
 import net from 'node:net';
 
-/** A free TCP port on 127.0.0.1 (the kernel picks it; sshd binds it right after). */
-export function allocatePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on 127.0.0.1 for a node's sshd. Picked at random below Linux's ephemeral
+ * range (32768-60999), so outgoing connections never take it between this check and sshd's bind.
+ */
+export async function allocatePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (await isFree(port)) return port;
+  }
+  throw new Error('no free port found for a fleet node');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

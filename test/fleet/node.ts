@@ -67,7 +67,7 @@ export class FleetNode {
       await writeSshdConfig(this.record);
       try {
         await this.spawnInit();
-        await waitForSshBanner(this.record.port, 20_000, () => this.isRunning());
+        await waitForSshBanner(this.record.port, 20_000, () => this.isRunning() && !this.sshdExited());
         // Another process may have taken the port between allocation and sshd's bind (two
         // fleets starting at once): make sure the banner came from this node's sshd.
         if (!(await this.listenerOwnsPort())) throw new Error(`port ${this.record.port} is served by another process`);
@@ -157,6 +157,8 @@ export class FleetNode {
       child.on('close', (code) =>
         resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
       );
+      // A command that does not read its stdin may exit first: that EPIPE is not an error.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(options.stdin ?? '');
     });
   }
@@ -291,6 +293,17 @@ export class FleetNode {
       return undefined;
     }
     return this.processes().find((p) => p.nsPid === nsPid && p.comm === 'sshd' && p.hostPpid === this.record.initPid);
+  }
+
+  /** True when sshd was started and is gone (e.g. it could not bind its port). */
+  private sshdExited(): boolean {
+    let nsPid: number;
+    try {
+      nsPid = Number(readFileSync(`/proc/${this.record.initPid}/root/run/fleet/sshd.pid`, 'utf8').trim());
+    } catch {
+      return false; // not started yet
+    }
+    return !this.processes().some((p) => p.nsPid === nsPid && p.state !== 'Z');
   }
 
   /** True when this node's sshd holds the listening socket of its port (/proc/net/tcp inodes). */

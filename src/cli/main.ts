@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * slipway's entry: parses the command line, runs one command, and is the only place that
+ * turns errors into a message and an exit code.
+ */
+import { EXIT, SlipwayError } from '../errors.js';
+import { runCommand } from './commands.js';
+
+async function main(): Promise<number> {
+  try {
+    return await runCommand(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof SlipwayError) {
+      process.stderr.write(`slipway: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`slipway: internal error: ${msg}\n`);
+    if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    else process.stderr.write('(set SLIPWAY_DEBUG=1 for details, and please report it)\n');
+    return EXIT.stepFailed;
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code;
+  // Everything is closed by now; if a stray handle keeps the loop alive, do not hang.
+  setTimeout(() => process.exit(code), 3000).unref();
+});

@@ -1,0 +1,128 @@
+/**
+ * One step on one node: facts -> check, and for `run` apply -> facts -> check again (the
+ * step must now say ok), under the step's timeout and retries.
+ */
+import { CommandError, SlipwayError, TransportError } from '../errors.js';
+import type { InventoryHost } from '../inventory/types.js';
+import type { StepSpec } from '../playbook/types.js';
+import type { AnyStepType, CheckResult } from '../steps/types.js';
+import type { Remote } from '../transport/types.js';
+import { DeadlineRemote } from './deadline.js';
+import type { FailureKind, StepOutcome } from './events.js';
+
+export interface StepRunInput {
+  step: StepSpec;
+  type: AnyStepType;
+  params: Record<string, unknown>;
+  node: InventoryHost;
+  /** Where the step's commands run (the node, an `on:` host, or local). */
+  remote: Remote;
+  /** Aborted on a second Ctrl-C. */
+  signal: AbortSignal;
+  /** Called before each retry. */
+  onRetry?: (attempt: number, error: unknown) => void;
+}
+
+export interface StepCheckOutcome {
+  check: CheckResult;
+}
+
+export interface StepApplyOutcome {
+  status: StepOutcome;
+  summary: string;
+  diff?: string;
+  undo?: unknown;
+  attempts: number;
+}
+
+/** A failed step, classified for the journal and the exit code. */
+export class StepFailure extends SlipwayError {
+  readonly kind: FailureKind;
+  readonly attempts: number;
+  constructor(message: string, kind: FailureKind, attempts: number, cause: unknown) {
+    super(message, { cause, exitCode: kind === 'transport' ? 3 : 1 });
+    this.kind = kind;
+    this.attempts = attempts;
+  }
+}
+
+export function classify(err: unknown): FailureKind {
+  if (err instanceof TransportError) return 'transport';
+  if (err instanceof CommandError && err.timedOut) return 'timeout';
+  if (err instanceof CommandError && err.signal === 'SIGKILL' && err.stderr.endsWith('interrupted')) return 'interrupted';
+  if (err instanceof CommandError) return 'command';
+  return 'step';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs fn under the step's deadline; the deadline aborts the commands in flight. */
+async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort();
+  input.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const deadline = Date.now() + input.step.timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new CommandError({ host: input.remote.host, argv: [input.step.uses], code: null, stdout: '', stderr: '', timedOut: true }));
+    }, input.step.timeoutMs);
+  });
+  try {
+    return await Promise.race([fn(new DeadlineRemote(input.remote, controller.signal, deadline), controller.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+    input.signal.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/** Read-only: what the step would do on this node now. */
+export async function checkStep(input: StepRunInput): Promise<CheckResult> {
+  return withDeadline(input, async (remote, signal) => {
+    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+    const facts: unknown = await input.type.facts(ctx, input.params);
+    return input.type.check(input.params, facts);
+  });
+}
+
+/** Checks, applies when needed, and verifies that the step now says ok. */
+export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> {
+  const maxAttempts = input.step.retries + 1;
+  let lastError: unknown;
+  let attempts = 0;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    attempts = attempt;
+    try {
+      const outcome = await withDeadline(input, async (remote, signal) => {
+        const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+        const facts: unknown = await input.type.facts(ctx, input.params);
+        const check = input.type.check(input.params, facts);
+        if (check.status === 'ok') return { status: 'ok' as const, summary: check.summary, attempts: attempt };
+        if (check.status === 'skip') return { status: 'skipped' as const, summary: check.reason, attempts: attempt };
+        const undo: unknown = await input.type.apply(ctx, input.params, facts);
+        if (!input.type.alwaysChanges?.(input.params)) {
+          const after = input.type.check(input.params, await input.type.facts(ctx, input.params));
+          if (after.status === 'change') {
+            throw new SlipwayError(`applied, but the step still reports a change (${after.summary}); the node did not converge`);
+          }
+        }
+        const result: StepApplyOutcome = { status: 'changed', summary: check.summary, undo, attempts: attempt };
+        if (check.diff !== undefined) result.diff = check.diff;
+        return result;
+      });
+      return outcome;
+    } catch (err) {
+      lastError = err;
+      const kind = classify(err);
+      // A lost host or an operator's interrupt is not retried: the node needs attention.
+      if (kind === 'transport' || kind === 'interrupted' || input.signal.aborted || attempt === maxAttempts) break;
+      input.onRetry?.(attempt, err);
+    }
+  }
+  const kind = classify(lastError);
+  const what = kind === 'timeout' ? `timed out after ${input.step.timeoutMs / 1000}s (its commands were killed)` : message(lastError);
+  throw new StepFailure(what, kind, attempts, lastError);
+}

@@ -1,0 +1,200 @@
+/**
+ * `systemd.service`: a unit started or stopped, enabled or disabled, after a daemon-reload
+ * when its files changed.
+ *
+ * `state: restarted` is an action, not a state: check always says change, and a restart cannot
+ * be undone (rollback stops the unit only if the restart is what started it).
+ */
+import { SlipwayError } from '../../errors.js';
+import { execOptions } from '../../facts/exec-options.js';
+import {
+  isActive,
+  isEnabled,
+  isEnablementFixed,
+  isMasked,
+  isStopped,
+  probeSystemdUnit,
+  type SystemdUnitFacts,
+} from '../../facts/systemd.js';
+import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
+
+export interface SystemdServiceParams {
+  unit: string;
+  state?: 'started' | 'stopped' | 'restarted';
+  enabled?: boolean;
+  daemonReload?: boolean;
+}
+
+export type SystemdServiceFacts = SystemdUnitFacts;
+
+/** One `systemctl` call the step makes. */
+export type ServiceAction = 'daemon-reload' | 'enable' | 'disable' | 'start' | 'stop' | 'restart';
+
+export interface SystemdServiceUndo {
+  unit: string;
+  /** The unit as it was before apply. */
+  previous: { activeState: string; unitFileState: string };
+  /** What apply did, in order. Rollback reverses these and nothing else. */
+  actions: ServiceAction[];
+}
+
+export const paramsSchema: ParamsSchema = {
+  type: 'object',
+  description: 'Ensure a systemd unit is started or stopped, enabled or disabled.',
+  additionalProperties: false,
+  required: ['unit'],
+  // At least one thing to do. `properties: { x: true }` keeps ajv's strict mode content.
+  anyOf: [
+    { properties: { state: true }, required: ['state'] },
+    { properties: { enabled: true }, required: ['enabled'] },
+    { properties: { daemonReload: true }, required: ['daemonReload'] },
+  ],
+  properties: {
+    unit: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9:_.\\\\@-]+$',
+      description: 'Unit name, e.g. `kubelet` or `containerd.service` (no suffix means `.service`).',
+    },
+    state: {
+      enum: ['started', 'stopped', 'restarted'],
+      description:
+        '`started`: active (started when it is not). `stopped`: inactive or failed. `restarted`: restart it ' +
+        'every time (an action: always a change, and not undone by rollback).',
+    },
+    enabled: {
+      type: 'boolean',
+      description:
+        'Whether the unit starts at boot (`systemctl enable`/`disable`). Units without an [Install] section ' +
+        '(static, indirect, generated, transient) are left as they are.',
+    },
+    daemonReload: {
+      type: 'boolean',
+      description:
+        'Run `systemctl daemon-reload` first when systemd says the unit files changed on disk ' +
+        '(NeedDaemonReload=yes) or does not know the unit yet.',
+    },
+  },
+};
+
+function wantsRunningOrEnabled(params: SystemdServiceParams): boolean {
+  return params.state === 'started' || params.state === 'restarted' || params.enabled === true;
+}
+
+/**
+ * The `systemctl` calls that bring the unit where the params want it; pure. Order: reload,
+ * enablement, then the active state.
+ */
+export function planService(params: SystemdServiceParams, facts: SystemdServiceFacts): ServiceAction[] {
+  const actions: ServiceAction[] = [];
+  const notFound = facts.loadState === 'not-found';
+  if (params.daemonReload && (facts.needDaemonReload || (notFound && wantsRunningOrEnabled(params)))) {
+    actions.push('daemon-reload');
+  }
+  if (notFound) {
+    // Nothing to stop or disable in a unit systemd does not know; starting or enabling it
+    // stays in the plan so that apply says clearly why it cannot.
+    if (params.enabled === true) actions.push('enable');
+    if (params.state === 'started') actions.push('start');
+    if (params.state === 'restarted') actions.push('restart');
+    return actions;
+  }
+  if (params.enabled !== undefined && !isEnablementFixed(facts)) {
+    if (params.enabled && !isEnabled(facts)) actions.push('enable');
+    if (!params.enabled && isEnabled(facts)) actions.push('disable');
+  }
+  if (params.state === 'started' && !isActive(facts)) actions.push('start');
+  if (params.state === 'stopped' && !isStopped(facts)) actions.push('stop');
+  if (params.state === 'restarted') actions.push('restart');
+  return actions;
+}
+
+function describeState(facts: SystemdServiceFacts): string {
+  if (facts.loadState === 'not-found') return 'not found';
+  const file = facts.unitFileState === '' ? '' : `, ${facts.unitFileState}`;
+  return `${facts.activeState}${file}`;
+}
+
+function systemctlArgv(action: ServiceAction, facts: SystemdServiceFacts, unit: string): string[] {
+  if (action === 'daemon-reload') return ['systemctl', 'daemon-reload'];
+  // Runtime enablement lives under /run, and only `--runtime` removes it.
+  const runtime = action === 'disable' && facts.unitFileState === 'enabled-runtime' ? ['--runtime'] : [];
+  return ['systemctl', action, ...runtime, '--', unit];
+}
+
+export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFacts, SystemdServiceUndo> = {
+  kind: 'systemd.service',
+  description: 'Ensure a systemd unit is started, stopped or restarted, enabled or disabled, after a daemon-reload if needed.',
+  paramsSchema,
+
+  alwaysChanges(params: SystemdServiceParams): boolean {
+    return params.state === 'restarted';
+  },
+
+  facts(ctx: StepContext, params: SystemdServiceParams): Promise<SystemdServiceFacts> {
+    return probeSystemdUnit(ctx.remote, params.unit, ctx);
+  },
+
+  check(params: SystemdServiceParams, facts: SystemdServiceFacts): CheckResult {
+    const actions = planService(params, facts);
+    if (actions.length === 0) {
+      const note = facts.loadState === 'not-found' ? ': nothing to stop or disable' : '';
+      return { status: 'ok', summary: `${params.unit} is ${describeState(facts)}${note}` };
+    }
+    const notes: string[] = [];
+    if (facts.loadState === 'not-found' && !actions.includes('daemon-reload')) notes.push('unit not found: apply will fail');
+    if (facts.loadState === 'not-found' && actions.includes('daemon-reload')) notes.push('unit not loaded yet');
+    if (isMasked(facts) && actions.some((a) => a !== 'daemon-reload' && a !== 'stop' && a !== 'disable')) {
+      notes.push('unit is masked: apply will fail');
+    }
+    if (params.state === 'restarted') notes.push('restarted always runs');
+    const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+    return { status: 'change', summary: `${params.unit}: ${actions.join(', ')}; now ${describeState(facts)}${note}` };
+  },
+
+  async apply(ctx: StepContext, params: SystemdServiceParams, facts: SystemdServiceFacts): Promise<SystemdServiceUndo> {
+    const { remote } = ctx;
+    const undo: SystemdServiceUndo = {
+      unit: params.unit,
+      previous: { activeState: facts.activeState, unitFileState: facts.unitFileState },
+      actions: [],
+    };
+    let current = facts;
+    let actions = planService(params, current);
+    if (actions[0] === 'daemon-reload') {
+      await remote.run(systemctlArgv('daemon-reload', current, params.unit), execOptions(ctx));
+      undo.actions.push('daemon-reload');
+      current = await probeSystemdUnit(remote, params.unit, ctx);
+      actions = planService({ ...params, daemonReload: false }, current);
+    }
+    if (current.loadState === 'not-found' && actions.length > 0) {
+      throw new SlipwayError(
+        `${remote.host}: systemd unit ${params.unit} not found (LoadState=not-found): cannot ${actions.join(' or ')} it. ` +
+          'Is it installed, and was `systemctl daemon-reload` run after its unit file was written (daemonReload: true)?',
+      );
+    }
+    for (const action of actions) {
+      await remote.run(systemctlArgv(action, current, params.unit), execOptions(ctx));
+      undo.actions.push(action);
+    }
+    return undo;
+  },
+
+  async rollback(ctx: StepContext, _params: SystemdServiceParams, undo: SystemdServiceUndo): Promise<void> {
+    const { remote } = ctx;
+    const did = new Set(undo.actions);
+    const run = (argv: string[]): Promise<unknown> => remote.run(argv, execOptions(ctx));
+    const wasActive = ['active', 'reloading', 'activating'].includes(undo.previous.activeState);
+
+    // The active state first (reverse order of apply), then the enablement.
+    if (did.has('start') && !wasActive) await run(['systemctl', 'stop', '--', undo.unit]);
+    if (did.has('stop') && wasActive) await run(['systemctl', 'start', '--', undo.unit]);
+    if (did.has('restart') && !wasActive) await run(['systemctl', 'stop', '--', undo.unit]);
+
+    if (did.has('enable') || did.has('disable')) {
+      const before = undo.previous.unitFileState;
+      if (before === 'enabled') await run(['systemctl', 'enable', '--', undo.unit]);
+      else if (before === 'enabled-runtime') await run(['systemctl', 'enable', '--runtime', '--', undo.unit]);
+      else await run(['systemctl', 'disable', '--', undo.unit]);
+    }
+  },
+};

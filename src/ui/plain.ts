@@ -1,0 +1,53 @@
+/** Plain lines for logs and non-terminals: one line an event that matters. */
+import type { EventListener, RunEvent } from '../runner/events.js';
+
+const MARK = { ok: 'ok', changed: 'changed', skipped: 'skipped' } as const;
+
+export function formatPlainEvent(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'run.start':
+      return `run ${e.runId}: ${e.playbookName} on ${e.hosts.length} node(s) in ${e.batches.length} batch(es)`;
+    case 'batch.start':
+      return `batch ${e.batch}: ${e.hosts.join(', ')}`;
+    case 'step.done': {
+      const detail = e.summary ? `: ${e.summary}` : '';
+      return `[${e.host}] ${e.step} ${MARK[e.status]}${detail}`;
+    }
+    case 'step.retry':
+      return `[${e.host}] ${e.step} retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
+    case 'step.failed':
+      return `[${e.host}] ${e.step} FAILED (${e.kind}): ${e.error}`;
+    case 'node.end':
+      return e.status === 'done' ? undefined : `[${e.host}] node ${e.status}`;
+    case 'run.summary': {
+      const t = e.total;
+      return `run ${e.runId} ${e.status}: ${t.ok} ok, ${t.changed} changed, ${t.skipped} skipped, ${t.failed} failed`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? '';
+}
+
+export function plainListener(write: (line: string) => void): EventListener {
+  return (e) => {
+    const line = formatPlainEvent(e);
+    if (line !== undefined) write(line);
+  };
+}
+
+/** `--output json`: every event as one JSON line (undo records omitted: they are journal data). */
+export function jsonListener(write: (line: string) => void): EventListener {
+  return (e) => {
+    if (e.type === 'step.done' && 'undo' in e) {
+      const { undo: _undo, ...rest } = e;
+      void _undo;
+      write(JSON.stringify(rest));
+      return;
+    }
+    write(JSON.stringify(e));
+  };
+}

@@ -1,0 +1,266 @@
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../../../src/errors.js';
+import type { SystemdUnitFacts } from '../../../src/facts/systemd.js';
+import {
+  paramsSchema,
+  planService,
+  systemdServiceStep,
+  type ServiceAction,
+  type SystemdServiceParams,
+} from '../../../src/steps/systemd/service.js';
+import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
+import { contextFor } from '../helpers.js';
+
+const unit = 'kubelet.service';
+
+function facts(over: Partial<SystemdUnitFacts> = {}): SystemdUnitFacts {
+  return { unit, loadState: 'loaded', activeState: 'inactive', unitFileState: 'disabled', needDaemonReload: false, ...over };
+}
+
+interface PlanCase {
+  name: string;
+  params: Omit<SystemdServiceParams, 'unit'>;
+  facts: Partial<SystemdUnitFacts>;
+  actions: ServiceAction[];
+}
+
+// One case a behaviour: what systemd says, what is asked, which systemctl calls follow.
+const planCases: PlanCase[] = [
+  { name: 'starts an inactive unit', params: { state: 'started' }, facts: {}, actions: ['start'] },
+  { name: 'starts a failed unit', params: { state: 'started' }, facts: { activeState: 'failed' }, actions: ['start'] },
+  { name: 'leaves an active unit', params: { state: 'started' }, facts: { activeState: 'active' }, actions: [] },
+  { name: 'stops an active unit', params: { state: 'stopped' }, facts: { activeState: 'active' }, actions: ['stop'] },
+  { name: 'stops an activating unit', params: { state: 'stopped' }, facts: { activeState: 'activating' }, actions: ['stop'] },
+  { name: 'leaves a failed unit stopped', params: { state: 'stopped' }, facts: { activeState: 'failed' }, actions: [] },
+  { name: 'always restarts', params: { state: 'restarted' }, facts: { activeState: 'active' }, actions: ['restart'] },
+  { name: 'enables', params: { enabled: true }, facts: {}, actions: ['enable'] },
+  { name: 'leaves enabled', params: { enabled: true }, facts: { unitFileState: 'enabled' }, actions: [] },
+  { name: 'disables', params: { enabled: false }, facts: { unitFileState: 'enabled' }, actions: ['disable'] },
+  { name: 'disables runtime enablement', params: { enabled: false }, facts: { unitFileState: 'enabled-runtime' }, actions: ['disable'] },
+  { name: 'leaves a static unit', params: { enabled: true }, facts: { unitFileState: 'static' }, actions: [] },
+  { name: 'leaves a masked unit disabled', params: { enabled: false }, facts: { unitFileState: 'masked' }, actions: [] },
+  {
+    name: 'reloads, enables, then starts',
+    params: { state: 'started', enabled: true, daemonReload: true },
+    facts: { needDaemonReload: true },
+    actions: ['daemon-reload', 'enable', 'start'],
+  },
+  { name: 'reloads only when systemd asks', params: { daemonReload: true }, facts: {}, actions: [] },
+  { name: 'reloads when asked alone', params: { daemonReload: true }, facts: { needDaemonReload: true }, actions: ['daemon-reload'] },
+  {
+    name: 'does not reload unless told',
+    params: { state: 'started' },
+    facts: { needDaemonReload: true, activeState: 'active' },
+    actions: [],
+  },
+  {
+    name: 'has nothing to stop or disable in an unknown unit',
+    params: { state: 'stopped', enabled: false },
+    facts: { loadState: 'not-found', unitFileState: '' },
+    actions: [],
+  },
+  {
+    name: 'keeps starting an unknown unit in the plan, for apply to refuse',
+    params: { state: 'started', enabled: true },
+    facts: { loadState: 'not-found', unitFileState: '' },
+    actions: ['enable', 'start'],
+  },
+  {
+    name: 'reloads before starting a unit systemd does not know yet',
+    params: { state: 'started', daemonReload: true },
+    facts: { loadState: 'not-found', unitFileState: '' },
+    actions: ['daemon-reload', 'start'],
+  },
+];
+
+describe('systemd.service plan and check', () => {
+  it.each(planCases)('$name', ({ params, facts: over, actions }) => {
+    const full = { unit, ...params };
+    expect(planService(full, facts(over))).toEqual(actions);
+    expect(systemdServiceStep.check(full, facts(over)).status).toBe(actions.length === 0 ? 'ok' : 'change');
+  });
+
+  it('summarises what it would do and what the unit is now', () => {
+    expect(systemdServiceStep.check({ unit, state: 'started', enabled: true }, facts())).toEqual({
+      status: 'change',
+      summary: 'kubelet.service: enable, start; now inactive, disabled',
+    });
+    expect(systemdServiceStep.check({ unit, state: 'started' }, facts({ activeState: 'active', unitFileState: 'enabled' }))).toEqual({
+      status: 'ok',
+      summary: 'kubelet.service is active, enabled',
+    });
+  });
+
+  it('says restarted is always a change', () => {
+    expect(systemdServiceStep.alwaysChanges?.({ unit, state: 'restarted' })).toBe(true);
+    expect(systemdServiceStep.alwaysChanges?.({ unit, state: 'started' })).toBe(false);
+    const result = systemdServiceStep.check({ unit, state: 'restarted' }, facts({ activeState: 'active' }));
+    expect(result).toMatchObject({ status: 'change' });
+    expect(result.status === 'change' && result.summary).toContain('restarted always runs');
+  });
+
+  it('warns in the plan when apply cannot succeed', () => {
+    const notFound = systemdServiceStep.check({ unit, state: 'started' }, facts({ loadState: 'not-found', unitFileState: '' }));
+    expect(notFound.status === 'change' && notFound.summary).toContain('unit not found: apply will fail');
+    const masked = systemdServiceStep.check({ unit, state: 'started' }, facts({ loadState: 'masked', unitFileState: 'masked' }));
+    expect(masked.status === 'change' && masked.summary).toContain('masked');
+    const absent = systemdServiceStep.check({ unit, state: 'stopped' }, facts({ loadState: 'not-found', unitFileState: '' }));
+    expect(absent).toEqual({ status: 'ok', summary: 'kubelet.service is not found: nothing to stop or disable' });
+  });
+
+  it('declares its params strictly, with descriptions', () => {
+    expect(paramsSchema).toMatchObject({ additionalProperties: false, required: ['unit'] });
+    for (const prop of Object.values(paramsSchema.properties as Record<string, { description?: string }>)) {
+      expect(prop.description).toBeTruthy();
+    }
+  });
+});
+
+/**
+ * A node's systemd, just enough of it: `show`, `start`, `stop`, `restart`, `enable`, `disable`
+ * and `daemon-reload`, with unit files that may be "written" but not yet loaded.
+ */
+class FakeSystemd implements Remote {
+  readonly host = 'node-1';
+  readonly calls: string[][] = [];
+  loaded = true;
+  onDisk = true;
+  active = false;
+  enabled = false;
+  needReload = false;
+  restarts = 0;
+
+  run(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+    return this.exec(argv).then((r) => {
+      if (r.code !== 0) throw new CommandError({ host: this.host, argv, code: r.code, stdout: r.stdout, stderr: r.stderr });
+      return r;
+    });
+  }
+
+  exec(argv: readonly string[]): Promise<ExecResult> {
+    this.calls.push([...argv]);
+    const [cmd, verb, ...rest] = argv;
+    const ok = (stdout = ''): Promise<ExecResult> => Promise.resolve({ code: 0, stdout, stderr: '' });
+    if (cmd !== 'systemctl') return Promise.resolve({ code: 127, stdout: '', stderr: 'not found' });
+    if (verb === 'daemon-reload') {
+      this.loaded = this.onDisk;
+      this.needReload = false;
+      return ok();
+    }
+    expect(rest.at(-2)).toBe('--');
+    expect(rest.at(-1)).toBe(unit);
+    if (verb === 'show') {
+      return ok(
+        [
+          `LoadState=${this.loaded ? 'loaded' : 'not-found'}`,
+          `ActiveState=${this.active ? 'active' : 'inactive'}`,
+          `UnitFileState=${this.loaded ? (this.enabled ? 'enabled' : 'disabled') : ''}`,
+          `NeedDaemonReload=${this.needReload ? 'yes' : 'no'}`,
+        ].join('\n') + '\n',
+      );
+    }
+    if (!this.loaded) return Promise.resolve({ code: 5, stdout: '', stderr: `Unit ${unit} not found.\n` });
+    if (verb === 'start') this.active = true;
+    if (verb === 'stop') this.active = false;
+    if (verb === 'restart') {
+      this.active = true;
+      this.restarts++;
+    }
+    if (verb === 'enable') this.enabled = true;
+    if (verb === 'disable') this.enabled = false;
+    return ok();
+  }
+
+  readFile(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  writeFile(): Promise<void> {
+    return Promise.resolve();
+  }
+  openUnixSocket(): never {
+    throw new Error('not here');
+  }
+}
+
+describe('systemd.service apply and rollback', () => {
+  it('reloads, enables and starts; then is ok; rollback stops and disables it again', async () => {
+    const node = new FakeSystemd();
+    node.needReload = true;
+    const ctx = contextFor(node);
+    const params: SystemdServiceParams = { unit, state: 'started', enabled: true, daemonReload: true };
+
+    const undo = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    expect(undo).toEqual({
+      unit,
+      previous: { activeState: 'inactive', unitFileState: 'disabled' },
+      actions: ['daemon-reload', 'enable', 'start'],
+    });
+    expect(JSON.parse(JSON.stringify(undo))).toEqual(undo);
+    expect(systemdServiceStep.check(params, await systemdServiceStep.facts(ctx, params)).status).toBe('ok');
+
+    const calls = node.calls.length;
+    const again = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    expect(again.actions).toEqual([]);
+    expect(node.calls.slice(calls).every((c) => c[1] === 'show')).toBe(true);
+
+    await systemdServiceStep.rollback(ctx, params, undo);
+    expect(node).toMatchObject({ active: false, enabled: false });
+    expect(node.calls.slice(-2)).toEqual([
+      ['systemctl', 'stop', '--', unit],
+      ['systemctl', 'disable', '--', unit],
+    ]);
+  });
+
+  it('loads a unit written since the last reload before starting it', async () => {
+    const node = new FakeSystemd();
+    node.loaded = false;
+    const ctx = contextFor(node);
+    const params: SystemdServiceParams = { unit, state: 'started', daemonReload: true };
+    const undo = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    expect(undo.actions).toEqual(['daemon-reload', 'start']);
+    expect(node.active).toBe(true);
+  });
+
+  it('refuses clearly to start a unit systemd does not know', async () => {
+    const node = new FakeSystemd();
+    node.loaded = false;
+    node.onDisk = false;
+    const ctx = contextFor(node);
+    for (const params of [
+      { unit, state: 'started' },
+      { unit, state: 'started', daemonReload: true },
+    ] as SystemdServiceParams[]) {
+      await expect(systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params))).rejects.toThrow(
+        /node-1: systemd unit kubelet\.service not found \(LoadState=not-found\): cannot start it/,
+      );
+    }
+    expect(node.calls.filter((c) => c[1] === 'start')).toEqual([]);
+  });
+
+  it('restarts every time; rollback leaves a unit running that was running', async () => {
+    const node = new FakeSystemd();
+    node.active = true;
+    const ctx = contextFor(node);
+    const params: SystemdServiceParams = { unit, state: 'restarted' };
+    const undo = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    expect(node.restarts).toBe(2);
+    const calls = node.calls.length;
+    await systemdServiceStep.rollback(ctx, params, undo);
+    expect(node.calls.length).toBe(calls);
+    expect(node.active).toBe(true);
+  });
+
+  it('rollback starts and enables what apply stopped and disabled', async () => {
+    const node = new FakeSystemd();
+    node.active = true;
+    node.enabled = true;
+    const ctx = contextFor(node);
+    const params: SystemdServiceParams = { unit, state: 'stopped', enabled: false };
+    const undo = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    expect(undo.actions).toEqual(['disable', 'stop']);
+    expect(node).toMatchObject({ active: false, enabled: false });
+    await systemdServiceStep.rollback(ctx, params, undo);
+    expect(node).toMatchObject({ active: true, enabled: true });
+  });
+});

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FleetNode } from '../fleet/node.js';
+
+/**
+ * Everything a node has written, to prove a command changed nothing: every entry of the
+ * node's overlay upper layers (/etc, /var, /usr, /opt: exactly what it changed relative to the
+ * image) and its private /root with size, mode, mtime and content hash, plus a listing of its
+ * tmpfs /run and /tmp. Left out: /var/log (sshd logs each connection) and /run/fleet-systemd
+ * (the systemctl stand-in's in-memory state).
+ */
+export async function fileTree(node: FleetNode): Promise<string> {
+  const lines: string[] = [];
+  const base = node.record.nodeDir;
+  const roots: Array<[string, string]> = [
+    ...['etc', 'var', 'usr', 'opt'].map((d): [string, string] => [path.join(base, 'upper', d), `/${d}`]),
+    [path.join(base, 'root'), '/root'],
+  ];
+  for (const [dir, shown] of roots) await walk(dir, shown, lines);
+  const volatile = await node.exec([
+    'sh',
+    '-c',
+    'find /run /tmp -xdev \\( -path /run/fleet-systemd -o -path /run/sshd \\) -prune -o -printf "%p %y %s %m %T@\\n" | sort',
+  ]);
+  lines.push(volatile.stdout);
+  return lines.join('\n');
+}
+
+async function walk(dir: string, shown: string, out: string[]): Promise<void> {
+  if (shown === '/var/log') return;
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    const nodePath = `${shown}/${e.name}`;
+    if (nodePath === '/var/log') continue;
+    const st = await fs.lstat(full);
+    let hash = '';
+    if (e.isFile()) hash = createHash('sha256').update(await fs.readFile(full)).digest('hex');
+    else if (e.isSymbolicLink()) hash = await fs.readlink(full);
+    out.push(`${nodePath} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${hash}`);
+    if (e.isDirectory()) await walk(full, nodePath, out);
+  }
+}
