@@ -13,7 +13,9 @@ import { getStepType } from '../steps/registry.js';
 import type { AnyStepType, CheckResult } from '../steps/types.js';
 import type { SshOptions } from '../transport/ssh.js';
 import { failureBudget, planBatches } from './batches.js';
-import type { Counts, EventInput, EventListener, NodeOutcome, RunEvent, RunSummaryEvent } from './events.js';
+import type { Counts, EventInput, EventListener, NodeOutcome, RunEvent, RunInputs, RunSummaryEvent } from './events.js';
+import { applyEvent, initialState, type RunJournalState } from './journal-state.js';
+import { changesToUndo, rollbackNode } from './rollback.js';
 import { Journal } from './journal.js';
 import { RemoteResolver } from './remotes.js';
 import { applyStep, checkStep, classify, StepFailure } from './step-exec.js';
@@ -137,28 +139,38 @@ export function planExitCode(plan: Plan): ExitCode {
 export interface RunOptions extends EngineInput {
   runId: string;
   journal: Journal;
+  /** What the run was started with (recorded in run.start for resume and rollback). */
+  inputs: RunInputs;
   /** Identity of the inputs, recorded for resume. */
   inventoryHash: string;
   listeners: EventListener[];
+  /** Continue an earlier run: its journal state (steps done there are re-checked, not redone). */
+  resume?: { state: RunJournalState; forced: boolean };
   /** First abort: finish steps in flight, start nothing new. */
   stopSignal?: AbortSignal;
   /** Second abort: kill the commands in flight. */
   killSignal?: AbortSignal;
+  /** `rolling.pause: confirm`: asked before each batch after the first; false stops the run. */
+  confirm?: (batch: number, hosts: string[]) => Promise<boolean>;
 }
 
 export interface RunResult {
   summary: RunSummaryEvent;
+  state: RunJournalState;
 }
 
+/** Journal first (fsync'd), then the subscribers; the live state folds every event too. */
 class EventSink {
+  state: RunJournalState | undefined;
   constructor(
     private readonly journal: Journal,
     private readonly listeners: EventListener[],
   ) {}
   emit(input: EventInput): RunEvent {
     const event = { ts: new Date().toISOString(), ...input } as RunEvent;
-    // Journal first (fsync'd), then tell the subscribers.
     this.journal.append(event);
+    if (event.type === 'run.start') this.state = initialState(event);
+    if (this.state) applyEvent(this.state, event);
     for (const l of this.listeners) {
       try {
         l(event);
@@ -170,44 +182,85 @@ class EventSink {
   }
 }
 
+const FAILED: readonly NodeOutcome[] = ['failed', 'unreachable', 'rolled-back', 'rollback-failed'];
+
+export function exitCodeFor(statuses: readonly NodeOutcome[], interrupted: boolean): ExitCode {
+  if (statuses.includes('rollback-failed')) return EXIT.rollbackFailed;
+  if (statuses.includes('unreachable')) return EXIT.unreachable;
+  if (statuses.includes('failed') || statuses.includes('rolled-back')) return EXIT.stepFailed;
+  if (interrupted || statuses.includes('interrupted')) return EXIT.interrupted;
+  if (statuses.includes('pending')) return EXIT.stepFailed;
+  return EXIT.ok;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
 export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const { playbook } = options;
   const sink = new EventSink(options.journal, options.listeners);
   const resolver = new RemoteResolver(options.inventory, options.ssh);
   const batches = planBatches(options.hosts, playbook.rolling);
   const budget = failureBudget(playbook.rolling.maxFailed, options.hosts.length);
-  const counts = new Map<string, Counts & { status: NodeOutcome }>(
-    options.hosts.map((h) => [h.name, { ok: 0, changed: 0, skipped: 0, failed: 0, status: 'pending' as NodeOutcome }]),
-  );
+  const policy = playbook.rolling.onFailure;
+  const counts = new Map<string, Counts>(options.hosts.map((h) => [h.name, { ok: 0, changed: 0, skipped: 0, failed: 0 }]));
   const killSignal = options.killSignal ?? new AbortController().signal;
   let failedNodes = 0;
-  let budgetExceeded = false;
+  let stopReason: string | undefined;
 
-  sink.emit({
-    type: 'run.start',
-    runId: options.runId,
-    playbook: playbook.file,
-    playbookName: playbook.name,
-    inventory: options.inventory.file,
-    hosts: options.hosts.map((h) => h.name),
-    batches,
-    steps: playbook.steps.map((s) => ({ id: s.id, name: s.name, uses: s.uses })),
-    playbookHash: playbook.contentHash,
-    inventoryHash: options.inventoryHash,
-  });
+  if (options.resume) {
+    // Fold the earlier passes in, then announce the resume in the same journal.
+    sink.state = options.resume.state;
+    const done: Record<string, string[]> = {};
+    for (const [host, n] of options.resume.state.nodes) if (n.done.size) done[host] = [...n.done];
+    sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced });
+  } else {
+    sink.emit({
+      type: 'run.start',
+      runId: options.runId,
+      inputs: options.inputs,
+      playbook: playbook.file,
+      playbookName: playbook.name,
+      inventory: options.inventory.file,
+      hosts: options.hosts.map((h) => h.name),
+      batches,
+      steps: playbook.steps.map((s) => ({ id: s.id, name: s.name, uses: s.uses })),
+      playbookHash: playbook.contentHash,
+      inventoryHash: options.inventoryHash,
+    });
+  }
+  const state = sink.state as RunJournalState;
+  const doneBefore = new Map<string, Set<string>>(
+    [...state.nodes].map(([host, n]) => [host, new Set(n.done)]),
+  );
 
-  const stopRequested = () => budgetExceeded || options.stopSignal?.aborted === true;
+  const stopRequested = () => stopReason !== undefined || options.stopSignal?.aborted === true;
+  const noteFailure = (host: string) => {
+    failedNodes++;
+    if (policy === 'stop') stopReason ??= `node ${host} failed (onFailure: stop)`;
+    else if (failedNodes > budget) stopReason ??= `failure budget exceeded: ${failedNodes} node(s) failed, maxFailed allows ${budget}`;
+  };
 
   const lane = async (node: InventoryHost): Promise<void> => {
-    const c = counts.get(node.name) as Counts & { status: NodeOutcome };
+    const c = counts.get(node.name) as Counts;
     sink.emit({ type: 'node.start', host: node.name });
     const vars = varsFor(playbook, node, options.extraVars);
     const readFacts = () => probeNodeFacts(resolver.node(node), { signal: killSignal, timeoutMs: 60_000 });
+    const done = doneBefore.get(node.name) ?? new Set<string>();
     let status: NodeOutcome = 'done';
     let nodeError: string | undefined;
+    let failure: StepFailure | undefined;
     for (const [index, step] of playbook.steps.entries()) {
       if (stopRequested()) {
         status = options.stopSignal?.aborted ? 'interrupted' : 'pending';
+        nodeError = options.stopSignal?.aborted ? 'stopped by the operator' : stopReason;
         break;
       }
       const started = Date.now();
@@ -215,6 +268,16 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
       try {
         const remote = await resolver.forStep(step.on, node);
         if (remote.host !== node.name) via = remote.host;
+        const type = stepType(step);
+        const params = () => resolveStepParams(step, playbook, node, options.extraVars);
+        if (done.has(step.id)) {
+          // Done in an earlier pass: re-check, never apply again.
+          const check = await checkStep({ step, type, params: params(), node, remote, signal: killSignal });
+          const summary = check.status === 'ok' ? check.summary : check.status === 'skip' ? check.reason : `done earlier in this run; check now says: ${check.summary}`;
+          c[check.status === 'ok' ? 'ok' : 'skipped']++;
+          sink.emit({ type: 'step.done', host: node.name, step: step.id, index, status: check.status === 'ok' ? 'ok' : 'skipped', summary, durationMs: Date.now() - started, attempts: 0, resumed: true });
+          continue;
+        }
         sink.emit({ type: 'step.start', host: node.name, step: step.id, index, ...(via ? { via } : {}) });
         // Facts are re-read before each step that depends on them: earlier steps change them.
         const reason = await whenSkipReason(step, vars, readFacts);
@@ -223,11 +286,10 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
           sink.emit({ type: 'step.done', host: node.name, step: step.id, index, status: 'skipped', summary: reason, durationMs: Date.now() - started, attempts: 0 });
           continue;
         }
-        const params = resolveStepParams(step, playbook, node, options.extraVars);
         const outcome = await applyStep({
           step,
-          type: stepType(step),
-          params,
+          type,
+          params: params(),
           node,
           remote,
           signal: killSignal,
@@ -246,28 +308,54 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
           ...(outcome.undo !== undefined ? { undo: outcome.undo } : {}),
           durationMs: Date.now() - started,
           attempts: outcome.attempts,
+          ...(step.checkpoint ? { checkpoint: true } : {}),
         });
       } catch (err) {
         const kind = err instanceof StepFailure ? err.kind : classify(err);
-        const attempts = err instanceof StepFailure ? err.attempts : 1;
+        failure = err instanceof StepFailure ? err : new StepFailure(errorText(err), kind, 1, err);
         c.failed++;
         nodeError = `step '${step.id}': ${errorText(err)}`;
-        sink.emit({ type: 'step.failed', host: node.name, step: step.id, index, kind, error: errorText(err), durationMs: Date.now() - started, attempts });
+        sink.emit({ type: 'step.failed', host: node.name, step: step.id, index, kind, error: errorText(err), durationMs: Date.now() - started, attempts: failure.attempts });
         status = kind === 'transport' ? 'unreachable' : kind === 'interrupted' ? 'interrupted' : 'failed';
         break;
       }
     }
-    c.status = status;
-    if (status === 'failed' || status === 'unreachable') {
-      failedNodes++;
-      if (failedNodes > budget) budgetExceeded = true;
+    if (failure && (status === 'failed' || status === 'unreachable') && policy === 'rollback') {
+      const n = state.nodes.get(node.name);
+      const changes = n ? changesToUndo(n, { to: 'checkpoint' }) : [];
+      if (status === 'unreachable') {
+        if (changes.length) nodeError = `${nodeError}; needs rollback of ${changes.map((x) => x.step).join(', ')} when it is back: slipway rollback ${options.runId} --limit ${node.name}`;
+      } else if (changes.length) {
+        status = await rollbackNode(
+          { playbook, node, extraVars: options.extraVars, resolver, emit: (e) => sink.emit(e), signal: killSignal },
+          changes,
+          { to: 'checkpoint' },
+          nodeError ?? 'step failed',
+        );
+      } else {
+        status = 'rolled-back'; // nothing applied after the last rollback point: already there
+      }
     }
     sink.emit({ type: 'node.end', host: node.name, status, ...(nodeError ? { error: nodeError } : {}) });
+    if (FAILED.includes(status)) noteFailure(node.name);
   };
 
   try {
     for (const [i, batch] of batches.entries()) {
       if (stopRequested()) break;
+      if (i > 0 && playbook.rolling.pause !== 0) {
+        sink.emit({ type: 'batch.pause', batch: i + 1, pause: playbook.rolling.pause });
+        if (playbook.rolling.pause === 'confirm') {
+          const go = options.confirm ? await options.confirm(i + 1, batch) : false;
+          if (!go) {
+            stopReason = `the operator did not confirm batch ${i + 1}`;
+            break;
+          }
+        } else {
+          await sleep(playbook.rolling.pause * 1000, options.stopSignal);
+          if (stopRequested()) break;
+        }
+      }
       sink.emit({ type: 'batch.start', batch: i + 1, hosts: batch });
       await Promise.all(batch.map((name) => lane(options.hosts.find((h) => h.name === name) as InventoryHost)));
       sink.emit({ type: 'batch.end', batch: i + 1 });
@@ -278,24 +366,20 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
 
   const total: Counts = { ok: 0, changed: 0, skipped: 0, failed: 0 };
   const nodes: RunSummaryEvent['nodes'] = {};
-  for (const [name, c] of counts) {
-    nodes[name] = { ...c };
+  for (const host of options.hosts.map((h) => h.name)) {
+    const c = counts.get(host) as Counts;
+    const status = state.nodes.get(host)?.status ?? 'pending';
+    // A node this pass never reached keeps the status the journal gave it, but is not done.
+    const reached = c.ok + c.changed + c.skipped + c.failed > 0;
+    nodes[host] = { ...c, status: reached ? status : status === 'done' ? 'done' : 'pending' };
     total.ok += c.ok;
     total.changed += c.changed;
     total.skipped += c.skipped;
     total.failed += c.failed;
   }
-  const statuses = [...counts.values()].map((c) => c.status);
+  const statuses = Object.values(nodes).map((n) => n.status);
   const interrupted = options.stopSignal?.aborted === true;
-  const exitCode: ExitCode = statuses.includes('unreachable')
-    ? EXIT.unreachable
-    : statuses.includes('failed')
-      ? EXIT.stepFailed
-      : interrupted
-        ? EXIT.interrupted
-        : statuses.includes('pending')
-          ? EXIT.stepFailed
-          : EXIT.ok;
+  const exitCode = exitCodeFor(statuses, interrupted);
   const summary = sink.emit({
     type: 'run.summary',
     runId: options.runId,
@@ -303,8 +387,59 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     exitCode,
     total,
     nodes,
+    ...(stopReason ? { stopped: stopReason } : {}),
   }) as RunSummaryEvent;
-  return { summary };
+  return { summary, state };
+}
+
+// ---------------------------------------------------------------------------------- rollback
+
+export interface RollbackOptions {
+  playbook: Playbook;
+  inventory: Inventory;
+  hosts: InventoryHost[];
+  extraVars: Record<string, unknown>;
+  ssh: SshOptions;
+  journal: Journal;
+  state: RunJournalState;
+  to: 'checkpoint' | 'start';
+  listeners: EventListener[];
+}
+
+export interface RollbackResult {
+  nodes: Record<string, 'rolled-back' | 'rollback-failed' | 'nothing to undo'>;
+  exitCode: ExitCode;
+}
+
+/** `slipway rollback`: undo the journaled changes of the given nodes, newest first. */
+export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult> {
+  const sink = new EventSink(options.journal, options.listeners);
+  sink.state = options.state;
+  const resolver = new RemoteResolver(options.inventory, options.ssh);
+  const never = new AbortController().signal;
+  const nodes: RollbackResult['nodes'] = {};
+  try {
+    await Promise.all(
+      options.hosts.map(async (node) => {
+        const n = options.state.nodes.get(node.name);
+        const changes = n ? changesToUndo(n, { to: options.to }) : [];
+        if (changes.length === 0) {
+          nodes[node.name] = 'nothing to undo';
+          return;
+        }
+        nodes[node.name] = await rollbackNode(
+          { playbook: options.playbook, node, extraVars: options.extraVars, resolver, emit: (e) => sink.emit(e), signal: never },
+          changes,
+          { to: options.to },
+          'slipway rollback',
+        );
+      }),
+    );
+  } finally {
+    await resolver.close();
+  }
+  const failed = Object.values(nodes).includes('rollback-failed');
+  return { nodes, exitCode: failed ? EXIT.rollbackFailed : EXIT.ok };
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -5,7 +5,13 @@
 import type { CheckResult } from '../steps/types.js';
 
 export type StepOutcome = 'ok' | 'changed' | 'skipped';
-export type NodeOutcome = 'done' | 'failed' | 'unreachable' | 'pending' | 'interrupted';
+/**
+ * done: every step finished. failed / unreachable: a step failed (the node is left as it is,
+ * or needs a rollback). rolled-back: taken back to its last rollback point after a failure.
+ * rollback-failed: that rollback failed too. pending: never started or stopped before its end
+ * (budget exceeded, run stopped). interrupted: stopped by the operator.
+ */
+export type NodeOutcome = 'done' | 'failed' | 'unreachable' | 'rolled-back' | 'rollback-failed' | 'pending' | 'interrupted';
 export type FailureKind = 'transport' | 'command' | 'step' | 'timeout' | 'interrupted';
 
 interface Base {
@@ -13,9 +19,20 @@ interface Base {
   ts: string;
 }
 
+/** What a run was started with, so resume and rollback can load the same inputs. */
+export interface RunInputs {
+  playbookFile: string;
+  inventoryFile: string;
+  limit: string | undefined;
+  /** Secret-looking values are redacted; resume asks for them again with -e. */
+  extraVars: Record<string, unknown>;
+  sshConfigFile: string | undefined;
+}
+
 export interface RunStartEvent extends Base {
   type: 'run.start';
   runId: string;
+  inputs: RunInputs;
   playbook: string;
   playbookName: string;
   inventory: string;
@@ -24,6 +41,18 @@ export interface RunStartEvent extends Base {
   steps: Array<{ id: string; name: string; uses: string }>;
   playbookHash: string;
   inventoryHash: string;
+}
+export interface RunResumeEvent extends Base {
+  type: 'run.resume';
+  runId: string;
+  /** Steps already done per host, re-checked and not applied again. */
+  done: Record<string, string[]>;
+  forced: boolean;
+}
+export interface BatchPauseEvent extends Base {
+  type: 'batch.pause';
+  batch: number;
+  pause: number | 'confirm';
 }
 export interface BatchStartEvent extends Base {
   type: 'batch.start';
@@ -58,6 +87,10 @@ export interface StepDoneEvent extends Base {
   undo?: unknown;
   durationMs: number;
   attempts: number;
+  /** The node's state after this step is a rollback point. */
+  checkpoint?: boolean;
+  /** Set on resume: the step was done before and was only re-checked. */
+  resumed?: boolean;
 }
 export interface StepFailedEvent extends Base {
   type: 'step.failed';
@@ -77,6 +110,33 @@ export interface StepRetryEvent extends Base {
   attempt: number;
   error: string;
 }
+export interface RollbackStartEvent extends Base {
+  type: 'rollback.start';
+  host: string;
+  /** Back to the last checkpoint, or to the state before the run. */
+  to: 'checkpoint' | 'start';
+  /** Steps to undo, in the order they will be undone. */
+  steps: string[];
+  reason: string;
+}
+export interface RollbackStepDoneEvent extends Base {
+  type: 'rollback.step.done';
+  host: string;
+  step: string;
+  index: number;
+}
+export interface RollbackStepFailedEvent extends Base {
+  type: 'rollback.step.failed';
+  host: string;
+  step: string;
+  index: number;
+  error: string;
+}
+export interface RollbackEndEvent extends Base {
+  type: 'rollback.end';
+  host: string;
+  status: 'rolled-back' | 'rollback-failed';
+}
 export interface NodeEndEvent extends Base {
   type: 'node.end';
   host: string;
@@ -88,6 +148,8 @@ export interface RunSummaryEvent extends Base {
   runId: string;
   status: 'succeeded' | 'failed' | 'interrupted';
   exitCode: number;
+  /** Why the run stopped early, if it did. */
+  stopped?: string;
   total: Counts;
   nodes: Record<string, Counts & { status: NodeOutcome }>;
 }
@@ -101,6 +163,8 @@ export interface Counts {
 
 export type RunEvent =
   | RunStartEvent
+  | RunResumeEvent
+  | BatchPauseEvent
   | BatchStartEvent
   | BatchEndEvent
   | NodeStartEvent
@@ -108,6 +172,10 @@ export type RunEvent =
   | StepDoneEvent
   | StepFailedEvent
   | StepRetryEvent
+  | RollbackStartEvent
+  | RollbackStepDoneEvent
+  | RollbackStepFailedEvent
+  | RollbackEndEvent
   | NodeEndEvent
   | RunSummaryEvent;
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 import { readJournal } from './journal.js';
+import { journalState, nodeTally } from './journal-state.js';
 import { redactSecrets } from './redact.js';
 
 export function stateDir(): string {
@@ -38,12 +39,27 @@ export async function createRunDir(id: string, resolved: { playbook: unknown; in
   return { id, dir, journalFile: path.join(dir, 'journal.ndjson') };
 }
 
+export function runDirOf(id: string): RunDir {
+  const dir = path.join(runsDir(), id);
+  return { id, dir, journalFile: path.join(dir, 'journal.ndjson') };
+}
+
+/** The newest run (ids sort by time). */
+export async function latestRunId(): Promise<string | undefined> {
+  const dir = runsDir();
+  if (!existsSync(dir)) return undefined;
+  const ids = (await fs.readdir(dir)).filter((id) => existsSync(path.join(dir, id, 'journal.ndjson'))).sort();
+  return ids.at(-1);
+}
+
 export interface RunListing {
   id: string;
   playbook: string;
   started: string;
   status: string;
   hosts: number;
+  /** Nodes by outcome: done 3, failed 1, rolled-back 1, pending 2. */
+  nodes: string;
   counts: string;
 }
 
@@ -59,16 +75,19 @@ export async function listRuns(): Promise<RunListing[]> {
     try {
       events = (await readJournal(journal)).events;
     } catch {
-      out.push({ id, playbook: '?', started: '?', status: 'unreadable', hosts: 0, counts: '' });
+      out.push({ id, playbook: '?', started: '?', status: 'unreadable journal', hosts: 0, nodes: '', counts: '' });
       continue;
     }
     const start = events.find((e): e is RunStartEvent => e.type === 'run.start');
-    const summary = events.findLast((e): e is RunSummaryEvent => e.type === 'run.summary');
-    const status = summary ? summary.status : 'interrupted (no summary: resume it)';
-    const counts = summary
-      ? `${summary.total.ok} ok, ${summary.total.changed} changed, ${summary.total.skipped} skipped, ${summary.total.failed} failed`
+    if (!start) continue;
+    const state = journalState(events);
+    const summary = state.summary;
+    const status = state.unfinished ? 'interrupted (resume it)' : (summary?.status ?? '?');
+    const lastSummary = events.findLast((e): e is RunSummaryEvent => e.type === 'run.summary');
+    const counts = lastSummary
+      ? `${lastSummary.total.ok} ok, ${lastSummary.total.changed} changed, ${lastSummary.total.skipped} skipped, ${lastSummary.total.failed} failed`
       : '';
-    out.push({ id, playbook: start?.playbookName ?? '?', started: start?.ts ?? '?', status, hosts: start?.hosts.length ?? 0, counts });
+    out.push({ id, playbook: start.playbookName, started: start.ts, status, hosts: start.hosts.length, nodes: nodeTally(state), counts });
   }
   return out;
 }
