@@ -1,6 +1,14 @@
 import { commandStep } from './command.js';
+import { criRemovePodsStep } from './cri/remove-pods.js';
+import { criVerifyStep } from './cri/verify.js';
+import { crioDefaultRuntimeStep } from './crio/default-runtime.js';
 import { fileContentStep } from './file/content.js';
 import { fileLineStep } from './file/line.js';
+import { kubeCordonStep } from './kube/cordon.js';
+import { kubeDrainStep } from './kube/drain.js';
+import { kubeUncordonStep } from './kube/uncordon.js';
+import { kubeletRemoveFlagsStep } from './kubelet/remove-flags.js';
+import { pkgInstallStep } from './pkg/install.js';
 import { systemdServiceStep } from './systemd/service.js';
 import type { AnyStepType } from './types.js';
 
@@ -8,7 +16,20 @@ import type { AnyStepType } from './types.js';
  * Every built-in step type, by kind. A step's kind matches its file:
  * `steps/file/line.ts` is `file.line`.
  */
-const builtins: AnyStepType[] = [commandStep, fileLineStep, fileContentStep, systemdServiceStep];
+const builtins: AnyStepType[] = [
+  commandStep,
+  fileLineStep,
+  fileContentStep,
+  systemdServiceStep,
+  kubeCordonStep,
+  kubeDrainStep,
+  kubeUncordonStep,
+  criRemovePodsStep,
+  criVerifyStep,
+  crioDefaultRuntimeStep,
+  kubeletRemoveFlagsStep,
+  pkgInstallStep,
+];
 
 const byKind = new Map<string, AnyStepType>(builtins.map((s) => [s.kind, s]));
 

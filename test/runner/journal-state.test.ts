@@ -93,7 +93,8 @@ describe('journal state', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-journal-'));
     const file = path.join(dir, 'journal.ndjson');
     const j = new Journal(file);
-    j.append({ ...start, inputs: { ...(start as { inputs: object }).inputs, extraVars: { registry_password: 'hunter2', version: '1.2' } } } as RunEvent);
+    const withSecret = { ...start, inputs: { playbookFile: 'p.yaml', inventoryFile: 'i.yaml', limit: undefined, sshConfigFile: undefined, extraVars: { registry_password: 'hunter2', version: '1.2' } } };
+    j.append(withSecret as RunEvent);
     j.close();
     const text = await fs.readFile(file, 'utf8');
     expect(text).not.toContain('hunter2');

@@ -1,0 +1,473 @@
+/**
+ * `pkg.install`: a package at exactly this version, through the node's package manager (apt or
+ * dnf), or a release tarball extracted into a directory.
+ *
+ * Versions are compared the way the distribution orders them (dpkg's order for apt, rpm's for
+ * dnf), so the plan says whether the change is an install, an upgrade or a downgrade; a
+ * downgrade needs `allowDowngrade`. apt runs non-interactively and keeps changed config files
+ * (`--force-confold`). When apt does not know the version yet, `apt-get update` runs first.
+ *
+ * Rollback puts the previous version back (or removes a package that was absent) and restores
+ * the hold. A tarball's rollback deletes the files it added and restores the ones it replaced
+ * from a backup archive taken before extracting.
+ */
+import { randomBytes } from 'node:crypto';
+import { SlipwayError } from '../../errors.js';
+import { execOptions } from '../../facts/exec-options.js';
+import { probeNodeFacts } from '../../facts/node.js';
+import {
+  compareDebianVersions,
+  compareRpmVersions,
+  dpkgQueryArgv,
+  parseAptPolicy,
+  parseDnfList,
+  parseDpkgQuery,
+  parseRpmQuery,
+  rpmQueryArgv,
+} from '../../facts/pkg-version.js';
+import type { ExecOptions } from '../../transport/types.js';
+import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
+
+export type PkgMethod = 'apt' | 'dnf' | 'tarball';
+
+export interface PkgInstallParams {
+  name: string;
+  version?: string;
+  method?: PkgMethod;
+  allowDowngrade?: boolean;
+  holdAfter?: boolean;
+  updateCache?: boolean;
+  url?: string;
+  path?: string;
+  sha256?: string;
+  dest?: string;
+}
+
+export interface PackageFacts {
+  method: 'apt' | 'dnf';
+  /** The installed version, or null when the package is not installed. */
+  installed: string | null;
+  /** Held (apt-mark hold) or version-locked (dnf versionlock). */
+  held: boolean;
+  /** Versions the package manager can install now. */
+  available: string[];
+}
+
+export interface TarballFacts {
+  method: 'tarball';
+  /** sha256 of the tarball last extracted into dest by this step, or null. */
+  extracted: string | null;
+}
+
+export type PkgInstallFacts = PackageFacts | TarballFacts;
+
+export interface PackageUndo {
+  method: 'apt' | 'dnf';
+  name: string;
+  /** The version before apply; null when it was not installed (rollback removes it). */
+  previous: string | null;
+  /** apply installed something (false: only the hold changed, or nothing). */
+  installed: boolean;
+  wasHeld: boolean;
+  /** apply put the hold on. */
+  heldByApply: boolean;
+}
+
+export interface TarballUndo {
+  method: 'tarball';
+  dest: string;
+  markerPath: string;
+  /** The marker before apply, or null. */
+  previousMarker: string | null;
+  /** An archive of the files the tarball replaced (relative to dest), or null when it replaced none. */
+  backup: string | null;
+  /** Files the tarball added (relative to dest); rollback deletes them. */
+  created: string[];
+  changed: boolean;
+}
+
+export type PkgInstallUndo = PackageUndo | TarballUndo;
+
+export const paramsSchema: ParamsSchema = {
+  type: 'object',
+  description: 'Install a package at an exact version (apt or dnf), or extract a verified release tarball.',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9.+_-]*$',
+      description: 'Package name (for a tarball: a name for it, used for its marker file in dest).',
+    },
+    version: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9.+~:_-]+$',
+      description:
+        'The exact version as the package manager spells it, e.g. "1.6.20~ds1-1+deb12u1" (apt) or "1.6.20-3.1.el8" (dnf). ' +
+        'Required for apt and dnf.',
+    },
+    method: {
+      enum: ['apt', 'dnf', 'tarball'],
+      description: "How to install. Default: tarball when `url` or `path` is given, else the node's package manager (facts: pkg.manager).",
+    },
+    allowDowngrade: {
+      type: 'boolean',
+      default: false,
+      description: 'Allow installing a version older than the installed one. Without it a downgrade is refused.',
+    },
+    holdAfter: {
+      type: 'boolean',
+      default: false,
+      description: 'Hold the package at this version afterwards (apt-mark hold; dnf versionlock add).',
+    },
+    updateCache: {
+      type: 'boolean',
+      default: true,
+      description: 'Run `apt-get update` first when apt does not know the version yet. Set false to never refresh the lists.',
+    },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'tarball: where to fetch it (with curl on the node).',
+    },
+    path: {
+      type: 'string',
+      pattern: '^/',
+      description: 'tarball: a tarball already on the node.',
+    },
+    sha256: {
+      type: 'string',
+      pattern: '^[0-9a-fA-F]{64}$',
+      description: 'tarball: its sha256; a tarball that does not match is not extracted.',
+    },
+    dest: {
+      type: 'string',
+      pattern: '^/',
+      description: 'tarball: the directory to extract into (tar -C), e.g. "/usr/local".',
+    },
+  },
+  allOf: [
+    { not: { properties: { url: true, path: true }, required: ['url', 'path'] } },
+    {
+      if: { properties: { method: { const: 'tarball' } }, required: ['method'] },
+      then: {
+        properties: { sha256: true, dest: true, url: true, path: true },
+        required: ['sha256', 'dest'],
+        anyOf: [
+          { properties: { url: true }, required: ['url'] },
+          { properties: { path: true }, required: ['path'] },
+        ],
+      },
+    },
+    {
+      if: { anyOf: [{ properties: { url: true }, required: ['url'] }, { properties: { path: true }, required: ['path'] }] },
+      then: { properties: { sha256: true, dest: true }, required: ['sha256', 'dest'] },
+    },
+    {
+      if: { properties: { method: { enum: ['apt', 'dnf'] } }, required: ['method'] },
+      then: { properties: { version: true }, required: ['version'] },
+    },
+  ],
+};
+
+const NONINTERACTIVE = ['env', 'DEBIAN_FRONTEND=noninteractive'];
+
+function methodFromParams(params: PkgInstallParams): PkgMethod | undefined {
+  if (params.method !== undefined) return params.method;
+  if (params.url !== undefined || params.path !== undefined) return 'tarball';
+  return undefined;
+}
+
+function compare(method: 'apt' | 'dnf', a: string, b: string): number {
+  return method === 'apt' ? compareDebianVersions(a, b) : compareRpmVersions(a, b);
+}
+
+function wantedVersion(params: PkgInstallParams): string {
+  if (params.version === undefined) throw new SlipwayError(`pkg.install ${params.name}: \`version\` is required for apt and dnf`);
+  return params.version;
+}
+
+function isAvailable(facts: PackageFacts, version: string): boolean {
+  return facts.available.some((v) => compare(facts.method, v, version) === 0);
+}
+
+function markerPath(params: PkgInstallParams): string {
+  return `${(params.dest ?? '/').replace(/\/+$/, '')}/.slipway-${params.name}.sha256`;
+}
+
+// ------------------------------------------------------------------------------------ probes
+
+async function probeApt(ctx: StepContext, name: string): Promise<PackageFacts> {
+  const { remote } = ctx;
+  const dpkg = parseDpkgQuery((await remote.exec(dpkgQueryArgv(name), execOptions(ctx))).stdout);
+  // apt translates its labels ("Installed:"); the C locale keeps them parseable.
+  const policy = parseAptPolicy((await remote.exec(['env', 'LC_ALL=C', 'apt-cache', 'policy', name], execOptions(ctx))).stdout);
+  const holds = await remote.exec(['apt-mark', 'showhold', name], execOptions(ctx));
+  const held = holds.code === 0 && holds.stdout.split('\n').some((l) => l.trim() === name);
+  return {
+    method: 'apt',
+    installed: dpkg.installed ? (dpkg.version ?? null) : null,
+    held,
+    available: policy.versions.filter((v) => v.fromRepository).map((v) => v.version),
+  };
+}
+
+async function probeDnf(ctx: StepContext, name: string): Promise<PackageFacts> {
+  const { remote } = ctx;
+  const rpm = await remote.exec(rpmQueryArgv(name), execOptions(ctx));
+  const list = await remote.exec(['dnf', 'list', '--showduplicates', '--quiet', name], execOptions(ctx));
+  const locks = await remote.exec(['dnf', 'versionlock', 'list'], execOptions(ctx));
+  return {
+    method: 'dnf',
+    installed: parseRpmQuery(rpm.stdout, rpm.code) ?? null,
+    held: locks.code === 0 && locks.stdout.split('\n').some((l) => l.trim().replace(/^\d+:/, '').startsWith(`${name}-`)),
+    available: list.code === 0 ? parseDnfList(list.stdout, name).available : [],
+  };
+}
+
+async function probePackage(ctx: StepContext, method: 'apt' | 'dnf', name: string): Promise<PackageFacts> {
+  return method === 'apt' ? probeApt(ctx, name) : probeDnf(ctx, name);
+}
+
+// ------------------------------------------------------------------------------------ check
+
+/** What apply would do to the package; null when nothing. Pure. */
+export function planPackage(params: PkgInstallParams, facts: PackageFacts): { install: boolean; hold: boolean; direction: string } | null {
+  const version = wantedVersion(params);
+  const same = facts.installed !== null && compare(facts.method, facts.installed, version) === 0;
+  const hold = params.holdAfter === true && !facts.held;
+  if (same && !hold) return null;
+  let direction = 'not installed';
+  if (facts.installed !== null) {
+    direction = same ? 'same version' : compare(facts.method, facts.installed, version) < 0 ? 'upgrade' : 'downgrade';
+  }
+  return { install: !same, hold, direction };
+}
+
+function checkPackage(params: PkgInstallParams, facts: PackageFacts): CheckResult {
+  const version = wantedVersion(params);
+  const plan = planPackage(params, facts);
+  const heldNote = facts.held ? ', held' : '';
+  if (plan === null) return { status: 'ok', summary: `${params.name} ${version} is installed (${facts.method}${heldNote})` };
+  if (!plan.install) return { status: 'change', summary: `hold ${params.name} at ${version} (installed, not held)` };
+  const notes: string[] = [];
+  notes.push(facts.installed === null ? 'not installed' : `installed ${facts.installed}, ${plan.direction}`);
+  if (plan.direction === 'downgrade' && params.allowDowngrade !== true) notes.push('apply will refuse: set allowDowngrade: true');
+  if (!isAvailable(facts, version)) {
+    const known = facts.available.length > 0 ? `; ${facts.method} knows ${facts.available.slice(0, 5).join(', ')}` : '';
+    notes.push(
+      facts.method === 'apt' && params.updateCache !== false
+        ? `not in apt's lists yet: apt-get update runs first${known}`
+        : `not available from ${facts.method}${known}`,
+    );
+  }
+  if (plan.hold) notes.push('then hold it');
+  const spec = facts.method === 'apt' ? `${params.name}=${version}` : `${params.name}-${version}`;
+  return { status: 'change', summary: `install ${spec} (${notes.join('; ')})` };
+}
+
+// ------------------------------------------------------------------------------------ apply
+
+function aptInstallArgv(name: string, version: string, held: boolean): string[] {
+  return [
+    ...NONINTERACTIVE,
+    'apt-get',
+    'install',
+    '-y',
+    '--allow-downgrades',
+    ...(held ? ['--allow-change-held-packages'] : []),
+    '-o',
+    'Dpkg::Options::=--force-confold',
+    `${name}=${version}`,
+  ];
+}
+
+async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean): Promise<void> {
+  const opts = execOptions(ctx);
+  if (facts.method === 'apt') {
+    await ctx.remote.run(aptInstallArgv(name, version, held), opts);
+    return;
+  }
+  if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
+  const down = facts.installed !== null && compareRpmVersions(facts.installed, version) > 0;
+  await ctx.remote.run(['dnf', down ? 'downgrade' : 'install', '-y', `${name}-${version}`], opts);
+}
+
+async function setHold(ctx: StepContext, method: 'apt' | 'dnf', name: string, hold: boolean): Promise<void> {
+  const argv =
+    method === 'apt' ? ['apt-mark', hold ? 'hold' : 'unhold', name] : ['dnf', 'versionlock', hold ? 'add' : 'delete', name];
+  await ctx.remote.run(argv, execOptions(ctx));
+}
+
+async function applyPackage(ctx: StepContext, params: PkgInstallParams, facts: PackageFacts): Promise<PackageUndo> {
+  const version = wantedVersion(params);
+  const undo: PackageUndo = {
+    method: facts.method,
+    name: params.name,
+    previous: facts.installed,
+    installed: false,
+    wasHeld: facts.held,
+    heldByApply: false,
+  };
+  const plan = planPackage(params, facts);
+  if (plan === null) return undo;
+  if (plan.install) {
+    if (plan.direction === 'downgrade' && params.allowDowngrade !== true) {
+      throw new SlipwayError(
+        `${ctx.remote.host}: ${params.name} ${facts.installed} is newer than ${version}: refusing to downgrade (set allowDowngrade: true)`,
+      );
+    }
+    let current = facts;
+    if (!isAvailable(current, version) && current.method === 'apt' && params.updateCache !== false) {
+      await ctx.remote.run([...NONINTERACTIVE, 'apt-get', 'update'], execOptions(ctx));
+      current = await probeApt(ctx, params.name);
+    }
+    if (!isAvailable(current, version)) {
+      const known = current.available.length > 0 ? current.available.join(', ') : 'none';
+      throw new SlipwayError(`${ctx.remote.host}: ${params.name} ${version} is not available from ${current.method} (available: ${known})`);
+    }
+    await installVersion(ctx, current, params.name, version, current.held);
+    undo.installed = true;
+    if (current.method === 'dnf' && current.held && params.holdAfter !== true) await setHold(ctx, 'dnf', params.name, true);
+  }
+  if (params.holdAfter === true) {
+    const after = await probePackage(ctx, facts.method, params.name);
+    if (!after.held) {
+      await setHold(ctx, facts.method, params.name, true);
+      undo.heldByApply = !facts.held;
+    }
+  }
+  return undo;
+}
+
+async function rollbackPackage(ctx: StepContext, undo: PackageUndo): Promise<void> {
+  const now = await probePackage(ctx, undo.method, undo.name);
+  if (undo.installed) {
+    if (undo.previous === null) {
+      if (now.held) await setHold(ctx, undo.method, undo.name, false);
+      if (now.installed !== null) {
+        const argv = undo.method === 'apt' ? [...NONINTERACTIVE, 'apt-get', 'remove', '-y', undo.name] : ['dnf', 'remove', '-y', undo.name];
+        await ctx.remote.run(argv, execOptions(ctx));
+      }
+      return;
+    }
+    if (now.installed === null || compare(undo.method, now.installed, undo.previous) !== 0) {
+      await installVersion(ctx, now, undo.name, undo.previous, now.held);
+      if (undo.method === 'dnf' && now.held) await setHold(ctx, 'dnf', undo.name, true);
+    }
+  }
+  const held = (await probePackage(ctx, undo.method, undo.name)).held;
+  if (undo.wasHeld && !held) await setHold(ctx, undo.method, undo.name, true);
+  if (!undo.wasHeld && held && undo.heldByApply) await setHold(ctx, undo.method, undo.name, false);
+}
+
+// ------------------------------------------------------------------------------------ tarball
+
+async function probeTarball(ctx: StepContext, params: PkgInstallParams): Promise<TarballFacts> {
+  const marker = await ctx.remote.readFile(markerPath(params));
+  return { method: 'tarball', extracted: marker === null ? null : marker.trim().toLowerCase() };
+}
+
+function checkTarball(params: PkgInstallParams, facts: TarballFacts): CheckResult {
+  const sha = (params.sha256 ?? '').toLowerCase();
+  const from = params.url ?? params.path ?? '?';
+  if (facts.extracted === sha) return { status: 'ok', summary: `${params.name} (sha256 ${sha.slice(0, 12)}…) is extracted in ${params.dest}` };
+  const now = facts.extracted === null ? 'not extracted by slipway yet' : `now ${facts.extracted.slice(0, 12)}…`;
+  return { status: 'change', summary: `extract ${params.name} from ${from} (sha256 ${sha.slice(0, 12)}…) into ${params.dest} (${now})` };
+}
+
+/** `./bin/x` -> `bin/x`; directories (trailing `/`) and the archive root are left out. Pure. */
+export function tarMembers(listing: string): string[] {
+  return listing
+    .split('\n')
+    .map((l) => l.replace(/^\.\//, '').replace(/\r$/, ''))
+    .filter((l) => l !== '' && l !== '.' && !l.endsWith('/'));
+}
+
+/** Prints, NUL-separated, the arguments after $1 that exist relative to directory $1. */
+const EXISTING_SCRIPT = 'cd "$1" || exit 1; shift; for f in "$@"; do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\\0" "$f"; fi; done';
+
+async function applyTarball(ctx: StepContext, params: PkgInstallParams, facts: TarballFacts): Promise<TarballUndo> {
+  const { remote } = ctx;
+  const opts: ExecOptions = execOptions(ctx);
+  const dest = (params.dest ?? '').replace(/\/+$/, '') || '/';
+  const marker = markerPath(params);
+  const sha = (params.sha256 ?? '').toLowerCase();
+  const undo: TarballUndo = { method: 'tarball', dest, markerPath: marker, previousMarker: facts.extracted, backup: null, created: [], changed: false };
+  if (facts.extracted === sha) return undo;
+
+  const tmp = (await remote.run(['mktemp', '-d'], opts)).stdout.trim();
+  try {
+    let archive = params.path;
+    if (archive === undefined) {
+      archive = `${tmp}/archive`;
+      await remote.run(['curl', '-fsSL', '--retry', '3', '-o', archive, '--', params.url ?? ''], opts);
+    }
+    const sum = (await remote.run(['sha256sum', '--', archive], opts)).stdout.trim().split(/\s+/)[0]?.toLowerCase();
+    if (sum !== sha) {
+      throw new SlipwayError(`${remote.host}: ${params.url ?? archive} has sha256 ${sum}, not ${sha}: not extracting it`);
+    }
+    const members = tarMembers((await remote.run(['tar', '-tf', archive], opts)).stdout);
+    await remote.run(['mkdir', '-p', '--', dest], opts);
+    const existing =
+      members.length === 0
+        ? []
+        : (await remote.run(['sh', '-c', EXISTING_SCRIPT, 'sh', dest, ...members], opts)).stdout.split('\0').filter((s) => s !== '');
+    const existingSet = new Set(existing);
+    if (existing.length > 0) {
+      const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+      undo.backup = `${dest}/.slipway-${params.name}-${stamp}-${randomBytes(3).toString('hex')}.bak.tar`;
+      await remote.run(['tar', '-cpf', undo.backup, '-C', dest, '--', ...existing], opts);
+    }
+    undo.created = members.filter((m) => !existingSet.has(m));
+    undo.changed = true;
+    await remote.run(['tar', '-xpf', archive, '-C', dest], opts);
+    await remote.writeFile(marker, `${sha}\n`);
+    return undo;
+  } finally {
+    await remote.exec(['rm', '-rf', '--', tmp], opts).catch(() => undefined);
+  }
+}
+
+async function rollbackTarball(ctx: StepContext, undo: TarballUndo): Promise<void> {
+  if (!undo.changed) return;
+  const { remote } = ctx;
+  const opts = execOptions(ctx);
+  if (undo.created.length > 0) {
+    await remote.run(['rm', '-f', '--', ...undo.created.map((m) => `${undo.dest}/${m}`)], opts);
+  }
+  if (undo.backup !== null) await remote.run(['tar', '-xpf', undo.backup, '-C', undo.dest], opts);
+  if (undo.previousMarker === null) await remote.run(['rm', '-f', '--', undo.markerPath], opts);
+  else await remote.writeFile(undo.markerPath, `${undo.previousMarker}\n`);
+}
+
+// ------------------------------------------------------------------------------------ step
+
+export const pkgInstallStep: StepType<PkgInstallParams, PkgInstallFacts, PkgInstallUndo> = {
+  kind: 'pkg.install',
+  description: 'Install a package at an exact version (apt or dnf, distribution version order), or extract a verified tarball.',
+  paramsSchema,
+
+  async facts(ctx: StepContext, params: PkgInstallParams): Promise<PkgInstallFacts> {
+    let method = methodFromParams(params);
+    if (method === undefined) {
+      const manager = (await probeNodeFacts(ctx.remote, ctx)).pkg.manager;
+      if (manager === 'none') throw new SlipwayError(`${ctx.remote.host}: no apt-get, dnf or yum on the node; set method`);
+      method = manager === 'apt' ? 'apt' : 'dnf';
+    }
+    return method === 'tarball' ? probeTarball(ctx, params) : probePackage(ctx, method, params.name);
+  },
+
+  check(params: PkgInstallParams, facts: PkgInstallFacts): CheckResult {
+    return facts.method === 'tarball' ? checkTarball(params, facts) : checkPackage(params, facts);
+  },
+
+  async apply(ctx: StepContext, params: PkgInstallParams, facts: PkgInstallFacts): Promise<PkgInstallUndo> {
+    return facts.method === 'tarball' ? applyTarball(ctx, params, facts) : applyPackage(ctx, params, facts);
+  },
+
+  async rollback(ctx: StepContext, _params: PkgInstallParams, undo: PkgInstallUndo): Promise<void> {
+    if (undo.method === 'tarball') await rollbackTarball(ctx, undo);
+    else await rollbackPackage(ctx, undo);
+  },
+};
