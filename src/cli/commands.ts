@@ -10,6 +10,7 @@ import readline from 'node:readline/promises';
 import { EXIT, InputError } from '../errors.js';
 import { loadInventory, selectHosts } from '../inventory/load.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { checkPlaybookInventory } from '../playbook/check-inventory.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
 import { computePlan, planExitCode, rollbackRun, runPlaybook } from '../runner/engine.js';
 import type { EventListener, RunInputs } from '../runner/events.js';
@@ -83,6 +84,16 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** `-e` pairs; a malformed one is reported with the command's usage, like other bad arguments. */
+function extraVarsOf(pairs: string[] | undefined, usage: string): Record<string, unknown> {
+  try {
+    return parseExtraVars(pairs ?? []);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${err.message}\n${usage}`, { cause: err });
+    throw err;
+  }
+}
+
 function onePlaybook(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new InputError(`expected one PLAYBOOK file (found ${positionals.length})\n${usage}`);
   return positionals[0] as string;
@@ -92,10 +103,12 @@ async function validate(argv: string[]): Promise<number> {
   const usage = 'usage: slipway validate PLAYBOOK [-i INVENTORY] [-e KEY=VALUE]';
   const { values, positionals } = parse(argv, { inventory: connectionOptions.inventory, extra: connectionOptions.extra, limit: connectionOptions.limit }, usage);
   const playbookFile = onePlaybook(positionals, usage);
-  const extraVars = parseExtraVars(values.extra ?? []);
+  const extraVars = extraVarsOf(values.extra, usage);
   const playbook = await loadPlaybook(playbookFile);
   if (values.inventory) {
     const inventory = await loadInventory(values.inventory);
+    // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.
+    checkPlaybookInventory(playbook, inventory);
     const hosts = selectHosts(inventory, playbook.hosts, values.limit);
     checkPlaybookVars(playbook, hosts, extraVars, inventory);
     process.stdout.write(`${playbookFile}: ok (${playbook.steps.length} steps; ${hosts.length} hosts selected from ${values.inventory})\n`);
@@ -110,18 +123,18 @@ async function plan(argv: string[]): Promise<number> {
   const usage = 'usage: slipway plan PLAYBOOK -i INVENTORY [--limit PATTERNS] [-e KEY=VALUE] [--output text|json]';
   const { values, positionals } = parse(argv, { ...connectionOptions, output: { type: 'string', default: 'text' } }, usage);
   const output = values.output;
-  if (output !== 'text' && output !== 'json') throw new InputError(`--output must be text or json (found '${output}')`);
+  if (output !== 'text' && output !== 'json') throw new InputError(`--output must be text or json (found '${output}')\n${usage}`);
   const inputs = await loadInputs({
     playbookFile: onePlaybook(positionals, usage),
     inventoryFile: requireInventory(values.inventory, usage),
     limit: values.limit,
-    extraVars: parseExtraVars(values.extra ?? []),
+    extraVars: extraVarsOf(values.extra, usage),
     ...(values['ssh-config'] ? { sshConfigFile: values['ssh-config'] } : {}),
   });
   const sudoPassword = await becomePassword(inputs.hosts, values['ask-become-pass'] === true);
   const result = await computePlan({
     ...inputs,
-    extraVars: parseExtraVars(values.extra ?? []),
+    extraVars: extraVarsOf(values.extra, usage),
     ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
   });
   if (output === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -132,8 +145,8 @@ async function plan(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const usage = 'usage: slipway run PLAYBOOK -i INVENTORY [--limit PATTERNS] [-e KEY=VALUE] [--output tree|plain|json]';
   const { values, positionals } = parse(argv, { ...connectionOptions, output: { type: 'string' } }, usage);
-  const output = outputMode(values.output);
-  const extraVars = parseExtraVars(values.extra ?? []);
+  const output = outputMode(values.output, usage);
+  const extraVars = extraVarsOf(values.extra, usage);
   const inputs: RunInputs = {
     playbookFile: path.resolve(onePlaybook(positionals, usage)),
     inventoryFile: path.resolve(requireInventory(values.inventory, usage)),
@@ -166,9 +179,9 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
-function outputMode(value: string | undefined): 'tree' | 'plain' | 'json' {
+function outputMode(value: string | undefined, usage: string): 'tree' | 'plain' | 'json' {
   const output = value ?? (process.stdout.isTTY ? 'tree' : 'plain');
-  if (output !== 'tree' && output !== 'plain' && output !== 'json') throw new InputError(`--output must be tree, plain or json (found '${output}')`);
+  if (output !== 'tree' && output !== 'plain' && output !== 'json') throw new InputError(`--output must be tree, plain or json (found '${output}')\n${usage}`);
   return output;
 }
 
@@ -317,13 +330,13 @@ async function resume(argv: string[]): Promise<number> {
     usage,
   );
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
-  const output = outputMode(values.output);
+  const output = outputMode(values.output, usage);
   const { runId, runDir, state, tornTail } = await openRun(positionals[0]);
   if (!state.unfinished && state.summary?.status === 'succeeded') {
     process.stdout.write(`run ${runId} already succeeded: nothing to resume\n`);
     return EXIT.ok;
   }
-  const { loaded, extraVars, changed } = await reloadInputs(state, parseExtraVars(values.extra ?? []), values.force === true, runId);
+  const { loaded, extraVars, changed } = await reloadInputs(state, extraVarsOf(values.extra, usage), values.force === true, runId);
   if (changed.length) process.stderr.write(`slipway: resuming although the ${changed.join(' and the ')} (--force)\n`);
   if (tornTail) process.stderr.write(`slipway: the journal's last line was cut short by a crash; it is ignored\n`);
   checkPauseConfirm(loaded.playbook.rolling.pause);
@@ -356,10 +369,10 @@ async function rollback(argv: string[]): Promise<number> {
     usage,
   );
   if (positionals.length !== 1) throw new InputError(`expected one RUN_ID\n${usage}`);
-  if (values.to !== 'checkpoint' && values.to !== 'start') throw new InputError(`--to must be checkpoint or start (found '${values.to}')`);
-  if (values.output !== 'plain' && values.output !== 'json') throw new InputError(`--output must be plain or json (found '${values.output}')`);
+  if (values.to !== 'checkpoint' && values.to !== 'start') throw new InputError(`--to must be checkpoint or start (found '${values.to}')\n${usage}`);
+  if (values.output !== 'plain' && values.output !== 'json') throw new InputError(`--output must be plain or json (found '${values.output}')\n${usage}`);
   const { runId, runDir, state } = await openRun(positionals[0]);
-  const { loaded, extraVars } = await reloadInputs(state, parseExtraVars(values.extra ?? []), values.force === true, runId);
+  const { loaded, extraVars } = await reloadInputs(state, extraVarsOf(values.extra, usage), values.force === true, runId);
   const runHosts = new Set(state.start.hosts);
   const hosts = (values.limit ? selectHosts(loaded.inventory, state.start.hosts, values.limit) : loaded.hosts).filter((h) => runHosts.has(h.name));
   const sudoPassword = await becomePassword(hosts, values['ask-become-pass'] === true);

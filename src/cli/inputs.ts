@@ -9,6 +9,7 @@ import { loadInventory, selectHosts } from '../inventory/load.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/types.js';
+import { checkPlaybookInventory } from '../playbook/check-inventory.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
 
 export interface LoadedInputs {
@@ -49,6 +50,8 @@ export async function loadInputs(args: {
 }): Promise<LoadedInputs> {
   const playbook = await loadPlaybook(args.playbookFile);
   const inventory = await loadInventory(args.inventoryFile, args.sshConfigFile ? { sshConfigFile: args.sshConfigFile } : {});
+  // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.
+  checkPlaybookInventory(playbook, inventory);
   const hosts = selectHosts(inventory, playbook.hosts, args.limit);
   checkPlaybookVars(playbook, hosts, args.extraVars, inventory);
   const inventoryHash = createHash('sha256').update(await fs.readFile(args.inventoryFile)).digest('hex');

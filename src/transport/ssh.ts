@@ -3,12 +3,13 @@
  * step and probe, reopened after a loss), host keys verified against known_hosts, commands
  * quoted from argument vectors, sudo for `become`, streamlocal forwarding for unix sockets.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Config as ConnectConfig } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
-import { CommandError, SlipwayError, TransportError } from '../errors.js';
+import { CommandError, displayArgv, EXIT, lastLines, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { shellJoin } from './quote.js';
@@ -45,6 +46,36 @@ class Limiter {
 
 const connectLimiter = new Limiter(16);
 
+/**
+ * `become` went wrong in sudo itself (a password is needed, the password was refused, the
+ * user may not run the command), so the command never started. Not a command failure: its
+ * exit code would be sudo's, not the command's.
+ */
+export class BecomeError extends SlipwayError {
+  readonly host: string;
+  /** `password-needed` and `password-refused` hold for every command; `refused` is about one. */
+  readonly reason: 'password-needed' | 'password-refused' | 'refused';
+  constructor(host: string, reason: BecomeError['reason'], message: string) {
+    super(`${host}: ${message}`, { exitCode: EXIT.stepFailed });
+    this.host = host;
+    this.reason = reason;
+  }
+}
+
+/**
+ * One command through sudo. sudo prints `prompt` on stderr when it wants the password, and
+ * only then is the password written to stdin (with NOPASSWD, or a rule that needs none, it
+ * would reach the command instead). The shell sudo starts prints `started` on stderr before
+ * it execs the command: until then every byte on stderr is sudo's, and a command that never
+ * started is a sudo failure, not the command's exit code. The command's stdin follows
+ * `started`.
+ */
+interface SudoSession {
+  prompt: string;
+  started: string;
+  password: string | undefined;
+}
+
 /** Seconds for coreutils `timeout`, which accepts fractions. */
 function timeoutArg(ms: number): string {
   return (ms / 1000).toFixed(3).replace(/\.?0+$/, '');
@@ -59,6 +90,10 @@ export class SshRemote implements Remote {
   private jumpClients: NodeSSH[] = [];
   private readonly inFlight = new Set<(err: Error) => void>();
   private closed = false;
+  /** Kills sent for aborted commands; close() waits for them so none is lost. */
+  private readonly pendingKills = new Set<Promise<void>>();
+  /** Set when sudo wanted a password we do not have, or refused ours: become is not tried again. */
+  private becomeRefused: BecomeError | undefined;
 
   constructor(target: InventoryHost, options: SshOptions = {}) {
     this.host = target.name;
@@ -90,7 +125,7 @@ export class SshRemote implements Remote {
     let hopHost: string | undefined;
     for (const hop of t.proxyJump) {
       const hopTarget: InventoryHost = { ...t, name: `${hop.host}:${hop.port}`, address: hop.host, port: hop.port, user: hop.user ?? t.user, proxyJump: [] };
-      const hopSsh = await this.handshake(hopTarget, sock, hopHost);
+      const hopSsh = await this.handshake(hopTarget, sock, hopHost, true);
       this.jumpClients.push(hopSsh);
       sock = undefined;
       const next = t.proxyJump[t.proxyJump.indexOf(hop) + 1];
@@ -102,7 +137,7 @@ export class SshRemote implements Remote {
       });
       hopHost = `${hop.host}:${hop.port}`;
     }
-    const ssh = await this.handshake(t, sock, hopHost);
+    const ssh = await this.handshake(t, sock, hopHost, false);
     this.ssh = ssh;
     const conn = ssh.connection;
     conn?.on('close', () => this.failInFlight(new TransportError(this.host, 'connection-lost', 'connection lost')));
@@ -110,7 +145,7 @@ export class SshRemote implements Remote {
     return ssh;
   }
 
-  private async handshake(t: InventoryHost, sock: Duplex | undefined, via: string | undefined): Promise<NodeSSH> {
+  private async handshake(t: InventoryHost, sock: Duplex | undefined, via: string | undefined, jumpHost: boolean): Promise<NodeSSH> {
     const keys = await readIdentities(t);
     const knownHostsFile = t.knownHostsFile;
     const entries = knownHostsFile ? parseKnownHosts(await fs.readFile(knownHostsFile, 'utf8').catch(() => '')) : [];
@@ -137,7 +172,7 @@ export class SshRemote implements Remote {
     try {
       await ssh.connect(config);
     } catch (err) {
-      throw this.connectError(err, t, where, verdict, offered, keys.map((k) => k.file));
+      throw this.connectError(err, t, where, verdict, offered, keys.map((k) => k.file), jumpHost);
     }
     if (verdict?.verdict === 'unknown' && offered && knownHostsFile) {
       await appendKnownHost(knownHostsFile, t.address, t.port, offered);
@@ -145,8 +180,10 @@ export class SshRemote implements Remote {
     return ssh;
   }
 
-  private connectError(err: unknown, t: InventoryHost, where: string, verdict: HostKeyVerdict | undefined, offered: Buffer | undefined, keyFiles: string[]): TransportError {
-    const name = knownHostName(t.address, t.port);
+  private connectError(err: unknown, t: InventoryHost, where: string, verdict: HostKeyVerdict | undefined, offered: Buffer | undefined, keyFiles: string[], jumpHost: boolean): TransportError {
+    // A jump host says so: its address is not the one the operator gave for the node.
+    const name = `${jumpHost ? 'jump host ' : ''}${knownHostName(t.address, t.port)}`;
+    const at = `${jumpHost ? 'jump host ' : ''}${where}`;
     const file = t.knownHostsFile ?? '(no known_hosts file)';
     if (verdict && offered && verdict.verdict !== 'match') {
       const fp = `${keyTypeOf(offered)} ${fingerprint(offered)}`;
@@ -170,10 +207,10 @@ export class SshRemote implements Remote {
     }
     const e = err as { level?: string; code?: string; message?: string };
     if (e.level === 'client-authentication') {
-      return new TransportError(this.host, 'auth-refused', `authentication as '${t.user}' at ${where} was refused (keys tried: ${keyFiles.join(', ') || 'none'})`, { cause: err });
+      return new TransportError(this.host, 'auth-refused', `authentication as '${t.user}' at ${at} was refused (keys tried: ${keyFiles.join(', ') || 'none'})`, { cause: err });
     }
     if (e.level === 'client-timeout') {
-      return new TransportError(this.host, 'unreachable', `no SSH handshake from ${where} within ${(this.options.connectTimeoutMs ?? 15_000) / 1000}s`, { cause: err });
+      return new TransportError(this.host, 'unreachable', `no SSH handshake from ${at} within ${(this.options.connectTimeoutMs ?? 15_000) / 1000}s`, { cause: err });
     }
     const code = e.code ?? '';
     const reason: Record<string, string> = {
@@ -185,7 +222,7 @@ export class SshRemote implements Remote {
       ENOTFOUND: 'host name not found',
       EAI_AGAIN: 'host name lookup failed',
     };
-    return new TransportError(this.host, 'unreachable', `cannot connect to ${where}: ${reason[code] ?? errorText(err)}`, { cause: err });
+    return new TransportError(this.host, 'unreachable', `cannot connect to ${at}: ${reason[code] ?? errorText(err)}`, { cause: err });
   }
 
   private failInFlight(err: Error): void {
@@ -194,6 +231,9 @@ export class SshRemote implements Remote {
   }
 
   async close(): Promise<void> {
+    if (this.pendingKills.size) {
+      await Promise.race([Promise.all([...this.pendingKills]), new Promise((r) => setTimeout(r, 5000))]);
+    }
     this.closed = true;
     this.ssh?.dispose();
     for (const j of this.jumpClients) j.dispose();
@@ -205,21 +245,68 @@ export class SshRemote implements Remote {
 
   /** The command line sent to the remote shell: argv quoted, wrapped in timeout and sudo. */
   commandLine(argv: readonly string[], options: ExecOptions = {}): string {
-    let full = [...argv];
-    if (options.timeoutMs !== undefined) full = ['timeout', '-k', '5', timeoutArg(options.timeoutMs), ...full];
+    return this.command(argv, options).line;
+  }
+
+  private becomes(options: ExecOptions): boolean {
+    return (options.become ?? this.target.become) && this.target.user !== 'root';
+  }
+
+  /**
+   * Every command runs as `sh -c 'print MARKER PID; exec "$@"' MARKER timeout ... argv`: the
+   * marker line (stripped from stderr) says the command started and gives the PID of
+   * coreutils `timeout`, which leads the command's own process group. Killing that group is
+   * how an abort or a second Ctrl-C stops the command on the node (closing an SSH channel
+   * does not). `timeout 0` sets up the group without a time limit.
+   */
+  private command(argv: readonly string[], options: ExecOptions): { line: string; marker: string; sudo?: SudoSession } {
+    const nonce = randomBytes(8).toString('hex');
+    const marker = `slipway-started-${nonce}`;
+    const limit = options.timeoutMs !== undefined ? timeoutArg(options.timeoutMs) : '0';
+    const wrapped = ['sh', '-c', 'printf "%s %s\\n" "$0" "$$" >&2; exec "$@"', marker, 'timeout', '-k', '5', limit, ...argv];
+    if (!this.becomes(options)) return { line: shellJoin(wrapped), marker };
+    const sudo: SudoSession = { prompt: `[slipway-sudo-${nonce}] password:`, started: marker, password: this.options.sudoPassword };
+    // -k: never lean on cached credentials, so sudo behaves the same for every command.
+    const auth = sudo.password !== undefined ? ['-k', '-S', '-p', sudo.prompt] : ['-n'];
+    return { line: shellJoin(['sudo', ...auth, '--', ...wrapped]), marker, sudo };
+  }
+
+  /** Kills a command's process group on the node (best effort: the host may be gone). */
+  private killRemote(pid: number, options: ExecOptions): void {
     const become = options.become ?? this.target.become;
-    if (become && this.target.user !== 'root') {
-      full = this.options.sudoPassword !== undefined ? ['sudo', '-k', '-S', '-p', '', '--', ...full] : ['sudo', '-n', '--', ...full];
+    const done = this.exec(['kill', '-KILL', '--', `-${pid}`], { become, timeoutMs: 10_000 }).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pendingKills.add(done);
+    void done.finally(() => this.pendingKills.delete(done));
+  }
+
+
+  /** Why sudo did not start `argv`, from what sudo printed before giving up. */
+  private becomeError(argv: readonly string[], sudo: SudoSession, said: string, code: number | null, promptsAnswered: number): BecomeError {
+    const user = this.target.user;
+    const text = lastLines(said.split(sudo.prompt).join('').replace(/\n{2,}/g, '\n').trim(), 3);
+    if (sudo.password === undefined && /password is required/i.test(text)) {
+      return new BecomeError(this.host, 'password-needed', `sudo needs a password for '${user}' to become root (ansible_become): set SLIPWAY_BECOME_PASSWORD or pass -K (--ask-become-pass)`);
     }
-    return shellJoin(full);
+    if (sudo.password !== undefined && promptsAnswered > 0 && /incorrect password|try again|no password was provided|authentication failure/i.test(text)) {
+      return new BecomeError(
+        this.host,
+        'password-refused',
+        `sudo refused the become password for '${user}' (from SLIPWAY_BECOME_PASSWORD or -K); it is not offered again in this run (${text.split('\n').at(-1)})`,
+      );
+    }
+    return new BecomeError(this.host, 'refused', `sudo as '${user}' did not run \`${displayArgv(argv)}\`: ${text || `sudo exited with code ${code}`}`);
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new SlipwayError('empty command');
+    // After sudo refused the password (or wanted one we do not have), do not ask it again:
+    // each try is a failed login on the node, and enough of them lock the account.
+    if (this.becomeRefused && this.becomes(options)) throw this.becomeRefused;
     const conn = await this.connection();
-    const command = this.commandLine(argv, options);
-    const become = (options.become ?? this.target.become) && this.target.user !== 'root';
-    const stdinPrefix = become && this.options.sudoPassword !== undefined ? `${this.options.sudoPassword}\n` : '';
+    const { line: command, marker, sudo } = this.command(argv, options);
     const started = Date.now();
 
     return new Promise<ExecResult>((resolve, reject) => {
@@ -237,7 +324,9 @@ export class SshRemote implements Remote {
         fn();
       };
       const onLost = (e: Error) => finish(() => reject(e instanceof TransportError ? new TransportError(this.host, e.failure, `${e.failure === 'connection-lost' ? 'connection lost' : e.message} while running \`${argv.join(' ')}\``, { cause: e }) : e));
+      let remotePid: number | undefined;
       const kill = () => {
+        if (remotePid !== undefined) this.killRemote(remotePid, options);
         try {
           channel?.signal('KILL');
         } catch {
@@ -264,8 +353,35 @@ export class SshRemote implements Remote {
       conn.exec(command, (e, ch) => {
         if (e) return finish(() => reject(new TransportError(this.host, 'connection-lost', `cannot open a session: ${errorText(e)}`, { cause: e })));
         channel = ch;
+        // stderr is the wrapper's (and sudo's) until the command has started: the marker line.
+        let preamble: Buffer | undefined = Buffer.alloc(0);
+        let promptsAnswered = 0;
         ch.on('data', (b: Buffer) => out.push(b));
-        ch.stderr.on('data', (b: Buffer) => err.push(b));
+        ch.stderr.on('data', (b: Buffer) => {
+          if (!preamble) return err.push(b);
+          preamble = Buffer.concat([preamble, b]);
+          const at = preamble.indexOf(`${marker} `);
+          const eol = at >= 0 ? preamble.indexOf('\n', at) : -1;
+          if (eol >= 0) {
+            remotePid = Number(preamble.subarray(at + marker.length + 1, eol).toString('latin1'));
+            const before = preamble.subarray(0, at);
+            const rest = preamble.subarray(eol + 1);
+            if (!sudo && before.length) err.push(before);
+            if (rest.length) err.push(rest);
+            preamble = undefined;
+            if (sudo) ch.end(options.stdin ?? '');
+            if (options.signal?.aborted) kill();
+            return;
+          }
+          if (!sudo) return;
+          const prompts = occurrences(preamble, sudo.prompt);
+          if (prompts > promptsAnswered) {
+            promptsAnswered = prompts;
+            // Asked again means the password was wrong: never try it twice.
+            if (prompts === 1 && sudo.password !== undefined) ch.write(`${sudo.password}\n`);
+            else ch.end();
+          }
+        });
         let exitCode: number | null = null;
         let exitSignal: string | null = null;
         ch.on('exit', (code: number | null, signal?: string) => {
@@ -273,9 +389,15 @@ export class SshRemote implements Remote {
           exitSignal = signal ?? null;
         });
         ch.on('close', () => {
+          if (!sudo && preamble?.length) err.unshift(preamble); // the wrapper itself failed
           const stdout = text(out);
           const stderr = text(err);
           const elapsed = Date.now() - started;
+          if (sudo && preamble && (exitCode !== null || exitSignal)) {
+            const error = this.becomeError(argv, sudo, preamble.toString('utf8'), exitCode, promptsAnswered);
+            if (error.reason !== 'refused') this.becomeRefused = error;
+            return finish(() => reject(error));
+          }
           if (options.timeoutMs !== undefined && (exitCode === 124 || exitCode === 137) && elapsed >= options.timeoutMs) {
             return finish(() => reject(new CommandError({ host: this.host, argv, code: exitCode, stdout, stderr, timedOut: true })));
           }
@@ -285,7 +407,7 @@ export class SshRemote implements Remote {
           }
           finish(() => resolve({ code: exitCode as number, stdout, stderr }));
         });
-        ch.end(stdinPrefix + (options.stdin ?? ''));
+        if (!sudo) ch.end(options.stdin ?? '');
       });
     });
   }
@@ -352,6 +474,12 @@ async function readIdentities(t: InventoryHost): Promise<Array<{ file: string; c
     throw new TransportError(t.name, 'auth-refused', 'no private key to log in with: set ansible_ssh_private_key_file or IdentityFile in ~/.ssh/config');
   }
   return keys;
+}
+
+function occurrences(haystack: Buffer, needle: string): number {
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) count++;
+  return count;
 }
 
 function text(chunks: Buffer[]): string {

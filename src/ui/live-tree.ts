@@ -1,13 +1,18 @@
 /**
  * The live task tree on a terminal (listr2): run > batch > node > step. It only listens to
- * runner events; each step task waits for its step's outcome.
+ * runner events; each task waits for its part of the run to happen.
+ *
+ * Every line says its state in words as well as with its symbol: `step: ok (...)`,
+ * `step: changed (...)`, `step: skipped (...)`, `step: failed: <error, every line>`;
+ * `node-1: done`, `node-1: failed`; a batch or node that never started says so and why.
  */
-import { Listr } from 'listr2';
-import type { EventListener, RunEvent, RunStartEvent } from '../runner/events.js';
+import { figures, Listr, ListrDefaultRendererLogLevels, ListrTaskState } from 'listr2';
+import type { EventListener, NodeOutcome, RunEvent, RunStartEvent } from '../runner/events.js';
 
 type Outcome =
   | { kind: 'ok' | 'changed'; summary: string }
   | { kind: 'skipped'; reason: string }
+  | { kind: 'not-run'; why: string }
   | { kind: 'failed'; error: string };
 
 class Deferred<T> {
@@ -24,15 +29,39 @@ class Deferred<T> {
   }
 }
 
+/** A listr2 task as far as the tree changes it: its title. */
+interface Titled {
+  title: string;
+}
+
+const NODE_STATUS: Record<NodeOutcome, string> = {
+  done: 'done',
+  failed: 'failed',
+  unreachable: 'unreachable',
+  'rolled-back': 'failed, rolled back to its last rollback point',
+  'rollback-failed': 'failed, and its rollback failed too',
+  pending: 'not finished',
+  interrupted: 'interrupted',
+};
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- room for renderer options
 export interface LiveTreeOptions {}
 
 export class LiveTree {
   private readonly steps = new Map<string, Deferred<Outcome>>();
-  private readonly nodeStarted = new Map<string, Deferred<void>>();
+  /** Settled true when the node starts, false when the run ends without it. */
+  private readonly nodeStarted = new Map<string, Deferred<boolean>>();
+  private readonly batchStarted = new Map<number, Deferred<boolean>>();
+  private readonly stepTasks = new Map<string, Titled>();
+  private readonly nodeTasks = new Map<string, Titled>();
+  /** Each node's step list, to label the steps a failure left unrun. */
+  private readonly stepLists = new Map<string, Listr<unknown>>();
+  private readonly batchTasks = new Map<number, Titled>();
+  private readonly via = new Map<string, string>();
+  private readonly nodeStatus = new Map<string, NodeOutcome>();
   private running: Promise<unknown> | undefined;
   private start: RunStartEvent | undefined;
+  private stopped: string | undefined;
 
   constructor(private readonly options: LiveTreeOptions = {}) {
     void this.options;
@@ -59,15 +88,58 @@ export class LiveTree {
     return d;
   }
 
+  private nodeGate(host: string): Deferred<boolean> {
+    let d = this.nodeStarted.get(host);
+    if (!d) {
+      d = new Deferred<boolean>();
+      this.nodeStarted.set(host, d);
+    }
+    return d;
+  }
+
+  private batchGate(batch: number): Deferred<boolean> {
+    let d = this.batchStarted.get(batch);
+    if (!d) {
+      d = new Deferred<boolean>();
+      this.batchStarted.set(batch, d);
+    }
+    return d;
+  }
+
+  private label(step: string): string {
+    const s = this.start?.steps.find((x) => x.id === step);
+    return !s || s.name === s.uses ? step : s.name;
+  }
+
+  /** The step's label, with the host its commands ran on when that is not the node (`on:`). */
+  private who(host: string, step: string): string {
+    const via = this.via.get(this.key(host, step));
+    return `${this.label(step)}${via ? ` (on ${via})` : ''}`;
+  }
+
   private onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'run.start':
         this.start = e;
         this.running = this.build(e).run();
         break;
-      case 'node.start':
-        this.nodeGate(e.host).settle();
+      case 'batch.start':
+        this.batchGate(e.batch).settle(true);
         break;
+      case 'node.start':
+        this.nodeGate(e.host).settle(true);
+        break;
+      case 'step.start': {
+        if (e.via) this.via.set(this.key(e.host, e.step), e.via);
+        const task = this.stepTasks.get(this.key(e.host, e.step));
+        if (task && e.via) task.title = this.who(e.host, e.step);
+        break;
+      }
+      case 'step.retry': {
+        const task = this.stepTasks.get(this.key(e.host, e.step));
+        if (task) task.title = `${this.who(e.host, e.step)}: retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
+        break;
+      }
       case 'step.done':
         this.deferred(e.host, e.step).settle(
           e.status === 'skipped' ? { kind: 'skipped', reason: e.summary } : { kind: e.status, summary: e.summary },
@@ -76,17 +148,43 @@ export class LiveTree {
       case 'step.failed':
         this.deferred(e.host, e.step).settle({ kind: 'failed', error: e.error });
         break;
-      case 'node.end':
+      case 'rollback.start': {
+        const task = this.nodeTasks.get(e.host);
+        if (task) task.title = `${e.host}: rolling back ${e.steps.join(', ')}`;
+        break;
+      }
+      case 'node.end': {
+        this.nodeStatus.set(e.host, e.status);
+        this.nodeGate(e.host).settle(true);
+        const task = this.nodeTasks.get(e.host);
+        const reason = e.status === 'pending' || e.status === 'interrupted' ? (e.error ? ` (${firstLine(e.error)})` : '') : '';
+        if (task) task.title = `${e.host}: ${NODE_STATUS[e.status]}${reason}`;
         // Steps after a failure (or never started) are shown as not run.
-        this.nodeGate(e.host).settle();
-        for (const s of this.start?.steps ?? []) {
-          this.deferred(e.host, s.id).settle({ kind: 'skipped', reason: e.status === 'done' ? 'not run' : `not run (node ${e.status})` });
+        const why = e.status === 'done' ? 'not run' : `not run (node ${NODE_STATUS[e.status]})`;
+        for (const s of this.start?.steps ?? []) this.deferred(e.host, s.id).settle({ kind: 'not-run', why });
+        // A failed step ends its node's list: the steps after it never start; say why.
+        for (const [i, t] of (this.stepLists.get(e.host)?.tasks ?? []).entries()) {
+          const s = this.start?.steps[i];
+          if (s && t.state === ListrTaskState.WAITING) t.title$ = `${this.label(s.id)}: ${why}`;
         }
         break;
+      }
+      case 'batch.end': {
+        const hosts = this.start?.batches[e.batch - 1] ?? [];
+        const failed = hosts.filter((h) => {
+          const s = this.nodeStatus.get(h);
+          return s !== undefined && s !== 'done';
+        });
+        const task = this.batchTasks.get(e.batch);
+        if (task && failed.length) task.title = `${this.batchTitle(e.batch - 1, hosts)} (${failed.map((h) => `${h} ${NODE_STATUS[this.nodeStatus.get(h) ?? 'pending']}`).join('; ')})`;
+        break;
+      }
       case 'run.summary':
+        this.stopped = e.stopped;
+        for (const [i] of (this.start?.batches ?? []).entries()) this.batchGate(i + 1).settle(false);
         for (const host of this.start?.hosts ?? []) {
-          this.nodeGate(host).settle();
-          for (const s of this.start?.steps ?? []) this.deferred(host, s.id).settle({ kind: 'skipped', reason: 'not run' });
+          this.nodeGate(host).settle(false);
+          for (const s of this.start?.steps ?? []) this.deferred(host, s.id).settle({ kind: 'not-run', why: 'not run' });
         }
         break;
       default:
@@ -94,51 +192,70 @@ export class LiveTree {
     }
   }
 
-  private nodeGate(host: string): Deferred<void> {
-    let d = this.nodeStarted.get(host);
-    if (!d) {
-      d = new Deferred<void>();
-      this.nodeStarted.set(host, d);
-    }
-    return d;
+  private batchTitle(index: number, hosts: string[]): string {
+    return `batch ${index + 1}/${this.start?.batches.length ?? 0}: ${hosts.join(', ')}`;
+  }
+
+  private notStarted(): string {
+    return `not started${this.stopped ? `: ${this.stopped}` : ''}`;
   }
 
   private build(start: RunStartEvent): Listr<unknown> {
     const stepTask = (host: string, s: RunStartEvent['steps'][number]) => ({
-      title: s.name === s.uses ? s.id : s.name,
+      title: this.label(s.id),
       task: async (_ctx: unknown, task: { title: string; skip(message?: string): void }) => {
+        this.stepTasks.set(this.key(host, s.id), task);
         const outcome = await this.deferred(host, s.id).promise;
-        const label = s.name === s.uses ? s.id : s.name;
+        const who = this.who(host, s.id);
         switch (outcome.kind) {
           case 'ok':
           case 'changed':
-            task.title = `${label}: ${outcome.kind}${outcome.summary ? ` (${outcome.summary})` : ''}`;
+            task.title = `${who}: ${outcome.kind}${outcome.summary ? ` (${outcome.summary})` : ''}`;
             return;
           case 'skipped':
-            task.skip(`${label}: skipped (${outcome.reason})`);
+            task.skip(`${who}: skipped (${outcome.reason})`);
             return;
-          case 'failed':
-            throw new Error(`${label}: ${outcome.error.split('\n')[0]}`);
+          case 'not-run':
+            task.skip(`${who}: ${outcome.why}`);
+            return;
+          case 'failed': {
+            // Every line: the first says what failed, the next ones why (the command's stderr).
+            const error = outcome.error.startsWith(`${host}: `) ? outcome.error.slice(host.length + 2) : outcome.error;
+            throw new Error(`${who}: failed: ${error.trimEnd()}`);
+          }
         }
       },
     });
     return new Listr<unknown>(
       start.batches.map((hosts, i) => ({
-        title: `batch ${i + 1}/${start.batches.length}: ${hosts.join(', ')}`,
-        task: (_ctx, batchTask) =>
-          batchTask.newListr(
+        title: this.batchTitle(i, hosts),
+        task: async (_ctx: unknown, batchTask) => {
+          this.batchTasks.set(i + 1, batchTask);
+          if (!(await this.batchGate(i + 1).promise)) {
+            batchTask.skip(`${this.batchTitle(i, hosts)}: ${this.notStarted()}`);
+            return;
+          }
+          return batchTask.newListr(
             hosts.map((host) => ({
               title: host,
-              task: async (_c, nodeTask) => {
-                await this.nodeGate(host).promise;
-                return nodeTask.newListr(
+              task: async (_c: unknown, nodeTask) => {
+                this.nodeTasks.set(host, nodeTask);
+                if (!(await this.nodeGate(host).promise)) {
+                  nodeTask.skip(`${host}: ${this.notStarted()}`);
+                  return;
+                }
+                // A failed step fails its node (and the batch shows it); the steps after it do not start.
+                const list = nodeTask.newListr(
                   start.steps.map((s) => stepTask(host, s)),
                   { concurrent: false, exitOnError: true },
                 );
+                this.stepLists.set(host, list);
+                return list;
               },
             })),
             { concurrent: true, exitOnError: false },
-          ),
+          );
+        },
       })),
       {
         concurrent: false,
@@ -146,8 +263,20 @@ export class LiveTree {
         // listr2 picks the simple renderer itself when the output is not a terminal.
         renderer: 'default',
         fallbackRenderer: 'simple',
-        rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: true },
+        rendererOptions: {
+          collapseSubtasks: false,
+          collapseSkips: true,
+          collapseErrors: true,
+          showSkipMessage: true,
+          showErrorMessage: true,
+          // A node whose step failed is failed: a cross, not listr2's default pointer (which reads as "running").
+          icon: { [ListrDefaultRendererLogLevels.FAILED_WITH_FAILED_SUBTASKS]: figures.cross },
+        },
       },
     );
   }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? '';
 }

@@ -7,8 +7,8 @@ import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateEd25519 } from '../fleet/keys.js';
 import { useFleet } from '../fleet/fixture.js';
 import { events, slipway } from '../support/cli.js';
 
@@ -70,7 +70,7 @@ describe('node failures', () => {
   });
 
   it('a refused key: exit 3 with an authentication message', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519();
     await fs.writeFile(path.join(work, 'wrong_key'), other.private, { mode: 0o600 });
     const inv = (await fs.readFile(f.fleet.inventoryFile, 'utf8')).replace(
       'ansible_ssh_private_key_file: ./id_ed25519',

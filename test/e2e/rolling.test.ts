@@ -82,12 +82,19 @@ describe('failure budget and modes', () => {
   });
 
   it('onFailure: stop ends the run at the first failed node', async () => {
-    const { code, evs } = await runWith('  batch: 2\n  maxFailed: 3\n  onFailure: stop', failOn(['node-1']) + mark('after'));
+    const slowOnNode2 = `  - id: slow
+    uses: command
+    with: {argv: [sh, -c, 'if [ "$(hostname)" = node-2 ]; then sleep 1; fi']}
+`;
+    const { code, evs } = await runWith('  batch: 2\n  maxFailed: 3\n  onFailure: stop', slowOnNode2 + failOn(['node-1']) + mark('after'));
     expect(code).toBe(1);
     const s = summaryOf(evs);
     expect(s.stopped).toContain('node node-1 failed (onFailure: stop)');
     expect(batchesOf(evs)).toHaveLength(1);
-    expect(s.nodes['node-2']?.status).toBe('done'); // in flight: it finished
+    // node-2 was in its slow step when node-1 failed: it finished that step, then stopped.
+    const n2 = evs.filter((e) => e.host === 'node-2' && e.type === 'step.done').map((e) => e.step);
+    expect(n2).toEqual(['slow']);
+    expect(s.nodes['node-2']?.status).toBe('pending');
     expect(s.nodes['node-3']?.status).toBe('pending');
   });
 

@@ -45,6 +45,8 @@ async function buildOnce(dir: string, build: (dir: string) => Promise<void>): Pr
   const tmp = await fs.mkdtemp(`${dir}.building-`);
   try {
     await build(tmp);
+    // Nodes read cached files (apt as its sandbox user, too): mkdtemp's 0700 would hide them.
+    await fs.chmod(tmp, 0o755);
     await fs.writeFile(path.join(tmp, '.complete'), '');
     try {
       await fs.rename(tmp, dir);

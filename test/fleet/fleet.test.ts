@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CommandError, TransportError } from '../../src/errors.js';
 import { SshRemote } from '../../src/transport/ssh.js';
 import { useFleet } from './fixture.js';
+import { generateEd25519 } from './keys.js';
 import { fleetHost } from './hosts.js';
 import { Fleet } from './fleet.js';
 import fs from 'node:fs/promises';
@@ -82,8 +83,7 @@ describe('fleet nodes', () => {
 
   it('refuses a wrong client key with its own error', async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-key-'));
-    const ssh2 = (await import('ssh2')).default;
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519();
     await fs.writeFile(path.join(tmp, 'id'), other.private, { mode: 0o600 });
     const r = new SshRemote(fleetHost(f.fleet, 'node-1', { identityFiles: [path.join(tmp, 'id')] }));
     remotes.push(r);

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import ssh2 from 'ssh2';
+import { generateEd25519 } from './keys.js';
 import { FleetNode, type FleetNodeRecord } from './node.js';
 import { seedNode, type NodeSeed } from './seed.js';
 import { profileSeed, type ProfileName } from './profiles.js';
@@ -92,7 +92,7 @@ export class Fleet {
     }
     const stateRoot = await fs.mkdtemp(path.join(safeTmpDir(), 'slipway-fleet-'));
     const keyFile = path.join(dir, 'id_ed25519');
-    const key = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'slipway-fleet' });
+    const key = generateEd25519('slipway-fleet');
     await fs.writeFile(keyFile, key.private, { mode: 0o600 });
     await fs.writeFile(`${keyFile}.pub`, `${key.public}\n`, { mode: 0o644 });
 
@@ -118,9 +118,9 @@ export class Fleet {
     const fleet = new Fleet(record);
     await fleet.save();
     try {
-      const profile = profileSeed(options.profile ?? 'base');
+      const profile = profileSeed(options.profile ?? 'base', names);
       await mapLimit(fleet.nodes, options.concurrency ?? 8, async (node) => {
-        const hostKey = ssh2.utils.generateKeyPairSync('ed25519', { comment: node.name });
+        const hostKey = generateEd25519(node.name);
         node.record.hostPublicKey = hostKey.public;
         const seed = mergeSeeds(profile(node.name, node.record.groups), options.seed?.(node.name));
         await seedNode(node.record, { hostPrivateKey: hostKey.private, hostPublicKey: hostKey.public, clientPublicKey: key.public }, seed);

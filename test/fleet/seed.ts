@@ -2,11 +2,14 @@
  * Seeds a node's writable layers before it boots (writing into an overlay's upper directory
  * under a running node gives stale handles; after boot, use FleetNode.writeFile).
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { FleetNodeRecord } from './node.js';
 
+const execFileP = promisify(execFile);
 const standinsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'standins');
 
 export interface SeedFile {
@@ -16,6 +19,20 @@ export interface SeedFile {
   mode?: number;
   /** Create a symlink to this target instead of a file. */
   symlink?: string;
+  /**
+   * A host file to put there instead of `content`, or a function that builds it first (a
+   * bundled stand-in, a cached image). Hard-linked when on the same file system, else copied:
+   * treat the node's copy as read-only (replace it, never write into it).
+   */
+  from?: string | (() => Promise<string>);
+  /**
+   * With `path: '/'`: a host directory laid out like a node's upper layers (etc/, var/, usr/,
+   * opt/, e.g. a captured package state), copied into the node (overlay whiteouts included).
+   * Later seed files override what it holds.
+   */
+  layer?: () => Promise<string>;
+  /** For `layer`: hard-link its files instead of copying them (only for files nobody writes). */
+  linkLayer?: boolean;
 }
 
 export interface NodeSeed {
@@ -93,7 +110,22 @@ export async function seedNode(node: FleetNodeRecord, keys: NodeKeys, extra: Nod
 }
 
 async function writeSeedFile(node: FleetNodeRecord, f: SeedFile): Promise<void> {
+  if (f.layer) {
+    const src = await f.layer();
+    await fs.mkdir(path.join(node.nodeDir, 'upper'), { recursive: true });
+    // Whiteouts (0/0 character devices) come along; overlay xattrs (origin, uuid) of the build
+    // mount would point this node's overlay at another mount's files, so none are copied.
+    await execFileP('cp', [f.linkLayer ? '-al' : '-a', '--no-preserve=xattr', '--', `${src}/.`, path.join(node.nodeDir, 'upper')]);
+    return;
+  }
   const dest = seedPathFor(node, f.path);
+  if (f.from !== undefined) {
+    const src = typeof f.from === 'string' ? f.from : await f.from();
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.rm(dest, { force: true });
+    await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
+    return;
+  }
   await fs.mkdir(path.dirname(dest), { recursive: true });
   await fs.rm(dest, { force: true });
   if (f.symlink !== undefined) {

@@ -2,8 +2,9 @@
 // `runtime.v1alpha2.RuntimeService` Version and Status. Every other call, `runtime.v1` included,
 // gets UNIMPLEMENTED, which is what a client of CRI v1 sees from a real containerd 1.4.
 //
-// Plain JavaScript, no build step. @grpc/grpc-js and @grpc/proto-loader are loaded from the
-// directory given by --node-modules (or SLIPWAY_NODE_MODULES, or NODE_PATH).
+// Runs as it is from the project (its imports resolve in the project's node_modules), and is
+// bundled with them into one file for nodes by test/fleet/bundle.ts, where it is the
+// /usr/bin/containerd of the fleet's `containerd 1.4.13-0fleet1` package.
 //
 //   node old-containerd.mjs [--address PATH] [--config FILE] [--node-modules DIR]
 //                           [--runtime-version V] [--network-not-ready] [--version]
@@ -12,16 +13,19 @@
 //               /run/containerd/containerd.sock); a stale socket file is replaced.
 // --config, -c  a containerd config.toml; only its [grpc] address is read.
 // --log-level, -l, --root, --state: accepted and ignored, as a unit file may pass them.
+// --node-modules: accepted and ignored (dependencies are resolved or bundled).
 // --version, -v prints what `containerd --version` prints, for version probes.
 // Prints one line "serving CRI v1alpha2 on PATH" to stdout once it accepts calls.
 // SIGTERM or SIGINT: stops accepting, ends calls under way, removes the socket, exits 0.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 
 const DEFAULT_ADDRESS = '/run/containerd/containerd.sock';
-const DEFAULT_RUNTIME_VERSION = 'v1.4.13';
+/* global __CONTAINERD_VERSION__ */
+const DEFAULT_RUNTIME_VERSION = typeof __CONTAINERD_VERSION__ === 'string' ? __CONTAINERD_VERSION__ : 'v1.4.13';
 // Field numbers as in k8s.io/cri-api pkg/apis/runtime/v1alpha2/api.proto.
 const PROTO = `syntax = "proto3";
 package runtime.v1alpha2;
@@ -95,21 +99,7 @@ function addressFromConfig(file) {
   return undefined;
 }
 
-function loadGrpc(nodeModules) {
-  const dirs = [nodeModules, process.env.SLIPWAY_NODE_MODULES, ...(process.env.NODE_PATH ?? '').split(path.delimiter)].filter(Boolean);
-  const require = createRequire(import.meta.url);
-  const load = (name) => {
-    for (const dir of dirs) {
-      try { return require(require.resolve(name, { paths: [dir] })); } catch { /* next */ }
-    }
-    try { return require(name); } catch {
-      fail(`cannot load ${name}: pass --node-modules <project>/node_modules (or set NODE_PATH)`);
-    }
-  };
-  return { grpc: load('@grpc/grpc-js'), protoLoader: load('@grpc/proto-loader') };
-}
-
-function loadService(protoLoader) {
+function loadService() {
   // proto-loader reads files only: load the text from a private temporary file.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'old-containerd-'));
   try {
@@ -128,8 +118,7 @@ if (opts.printVersion) {
   process.exit(0);
 }
 const address = path.resolve(opts.address?.replace(/^unix:\/\//, '') ?? (opts.config && addressFromConfig(opts.config)) ?? DEFAULT_ADDRESS);
-const { grpc, protoLoader } = loadGrpc(opts.nodeModules);
-const service = loadService(protoLoader);
+const service = loadService();
 
 const server = new grpc.Server();
 server.addService(service, {

@@ -1,0 +1,166 @@
+/**
+ * The live task tree, as an operator sees it: `slipway run --output tree` on a real terminal
+ * (a tmux pane, which applies every redraw), against real nodes. The final screen shows each
+ * batch, node and step with its state in words, a failed step with its error (the command's
+ * stderr included), the steps a failure left unrun, and batches that never started.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useFleet } from '../fleet/fixture.js';
+import { runInTerminal } from '../support/terminal.js';
+
+const f = useFleet({ nodes: 2 });
+let work: string;
+const env = () => ({ SLIPWAY_STATE_DIR: path.join(work, 'state'), HOME: path.join(work, 'home') });
+
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-tree-'));
+  await fs.mkdir(path.join(work, 'home'));
+});
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+async function writePlaybook(name: string, body: string): Promise<string> {
+  const file = path.join(work, name);
+  await fs.writeFile(file, body);
+  return file;
+}
+
+/** The lines of the block that starts at the line matching `header`, down to the next line indented as much or less. */
+function block(screen: string, header: RegExp): string[] {
+  const lines = screen.split('\n');
+  const start = lines.findIndex((l) => header.test(l));
+  if (start < 0) throw new Error(`no line matches ${header} on the screen:\n${screen}`);
+  const indent = (l: string) => l.length - l.trimStart().length;
+  const depth = indent(lines[start] as string);
+  const end = lines.findIndex((l, i) => i > start && l.trim() !== '' && indent(l) <= depth);
+  const out = lines.slice(start, end < 0 ? undefined : end);
+  while (out.length && out.at(-1)?.trim() === '') out.pop();
+  return out;
+}
+
+/** The screen must be a settled tree: nothing left running, each line once, no fallback renderer. */
+function expectSettled(screen: string): void {
+  expect(screen).not.toMatch(/^\s*❯/m); // listr2's "running" pointer
+  expect(screen).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/); // spinner frames
+  expect(screen).not.toContain('[STARTED]'); // the simple renderer: not on a terminal
+  expect(screen).not.toMatch(/^\s+at /m);
+  expect(screen).not.toContain('internal error');
+}
+
+describe('the live tree on a terminal', () => {
+  it('shows every batch, node and step with its state, and a failed step with its error', async () => {
+    const pb = await writePlaybook(
+      'tree.yaml',
+      `name: live-tree
+hosts: workers
+rolling:
+  batch: 1
+  onFailure: continue
+  maxFailed: 2
+steps:
+  - id: conf
+    name: Write app config
+    uses: file.content
+    with: {path: /etc/live-tree.conf, content: "owner = {{ node.name }}\\n"}
+  - id: already
+    uses: command
+    with: {argv: ["true"], check: ["true"]}
+  - id: docker-only
+    name: Only with docker
+    uses: command
+    when: {fact: runtime.name, equals: docker}
+    with: {argv: ["true"]}
+  - id: on-cp
+    name: Marker on the control plane
+    uses: command
+    on: control_plane
+    with: {argv: [touch, "/var/lib/tree-for-{{ node.name }}"], creates: "/var/lib/tree-for-{{ node.name }}"}
+  - id: boom
+    name: Fail on node-2
+    uses: command
+    when: {var: node.name, equals: node-2}
+    with: {argv: [sh, -c, 'echo "kaboom from $(hostname)" >&2; exit 7']}
+  - id: after
+    uses: command
+    with: {argv: ["true"]}
+`,
+    );
+    const r = await runInTerminal(['run', pb, '-i', f.fleet.inventoryFile, '--output', 'tree'], { env: env(), cols: 160, rows: 60 });
+    expect(r.code, r.screen).toBe(1);
+    expectSettled(r.screen);
+
+    // Batches in order, each once, the failed one saying which node failed.
+    const batchLines = r.screen.split('\n').filter((l) => /batch \d\/\d/.test(l));
+    expect(batchLines).toEqual(['✔ batch 1/2: node-1', '⚠ batch 2/2: node-2 (node-2 failed)']);
+
+    expect(block(r.screen, /✔ node-1: done$/).map((l) => l.trim())).toEqual([
+      '✔ node-1: done',
+      '✔ Write app config: changed (create /etc/live-tree.conf)',
+      '✔ already: ok (check `true` passed)',
+      "↓ Only with docker: skipped (when: runtime.name is 'containerd', not 'docker')",
+      '✔ Marker on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-1` (/var/lib/tree-for-node-1 does not exist))',
+      "↓ Fail on node-2: skipped (when: node.name is 'node-1', not 'node-2')",
+      '✔ after: changed (runs `true` (no check: always runs))',
+    ]);
+
+    const node2 = block(r.screen, /node-2: failed$/).map((l) => l.trim());
+    expect(node2).toEqual([
+      '✖ node-2: failed',
+      '✔ Write app config: changed (create /etc/live-tree.conf)',
+      '✔ already: ok (check `true` passed)',
+      "↓ Only with docker: skipped (when: runtime.name is 'containerd', not 'docker')",
+      '✔ Marker on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-2` (/var/lib/tree-for-node-2 does not exist))',
+      '✖ Fail on node-2: failed: command `sh -c echo "kaboom from $(hostname)" >&2; exit 7` exited with code 7:',
+      // The error's detail: the command's stderr, from the node itself.
+      'kaboom from node-2',
+      '◼ after: not run (node failed)',
+    ]);
+
+    // The closing summary (stderr, on the same terminal) after the tree.
+    expect(r.screen).toMatch(/^run \S+: failed: 2 ok, 5 changed, 3 skipped, 1 failed$/m);
+    expect(r.screen).toMatch(/^ {2}node-2: failed$/m);
+    expect(r.screen).toMatch(/^journal: .*journal\.ndjson$/m);
+
+    // What the tree says happened, happened.
+    expect(await f.fleet.node('cp-1').readFile('/var/lib/tree-for-node-2')).toBe('');
+    expect(await f.fleet.node('node-2').readFile('/etc/live-tree.conf')).toBe('owner = node-2\n');
+  });
+
+  it('shows a batch that never started, and why', async () => {
+    const pb = await writePlaybook(
+      'stop.yaml',
+      `name: live-tree-stop
+hosts: all
+rolling:
+  batch: 1
+  onFailure: stop
+steps:
+  - id: fail-first
+    name: Fail on the first node
+    uses: command
+    retries: 1
+    with: {argv: [sh, -c, 'echo "no luck" >&2; exit 3']}
+  - id: never
+    name: Never reached
+    uses: command
+    with: {argv: ["true"]}
+`,
+    );
+    const r = await runInTerminal(['run', pb, '-i', f.fleet.inventoryFile, '--limit', 'cp-1,node-1', '--output', 'tree'], { env: env(), cols: 160, rows: 40 });
+    expect(r.code, r.screen).toBe(1);
+    expectSettled(r.screen);
+    expect(block(r.screen, /batch 1\/2/).map((l) => l.trim())).toEqual([
+      '⚠ batch 1/2: cp-1 (cp-1 failed)',
+      '✖ cp-1: failed',
+      '✖ Fail on the first node: failed: command `sh -c echo "no luck" >&2; exit 3` exited with code 3:',
+      'no luck',
+      '◼ Never reached: not run (node failed)',
+    ]);
+    expect(r.screen).toMatch(/^↓ batch 2\/2: node-1: not started: node cp-1 failed \(onFailure: stop\)$/m);
+    expect(r.screen).toMatch(/^stopped: node cp-1 failed \(onFailure: stop\)$/m);
+  });
+});

@@ -1,0 +1,127 @@
+// kubelet stand-in for fleet nodes. Its version is baked in when the kubelet package is built
+// (__KUBELET_VERSION__, e.g. "v1.27.16"); the flags it no longer knows at that version come
+// from kubelet-flags.json. It parses its command line like the real kubelet (spf13/pflag): the
+// first flag removed at its version ends it the way kubelet ends,
+//
+//   E0412 12:52:11.044634    4019 run.go:74] "command failed" err="failed to parse kubelet flag: unknown flag: --container-runtime"
+//
+// with exit status 1, after the `Flag --x has been deprecated, ...` warnings for deprecated flags
+// it met on the way. Then, like kubelet, it checks the container runtime's CRI API at
+// --container-runtime-endpoint (kubelet >= 1.26 requires runtime.v1; older ones fall back to
+// v1alpha2) and fails the same way when it cannot. When it starts, it writes its argv (JSON) to
+// /run/kubelet/argv and waits; SIGTERM or SIGINT ends it with status 0.
+//
+// Bundled at `fleet up` (test/fleet/bundle.ts): imports kubelet-flags.json and @grpc/grpc-js.
+import fs from 'node:fs';
+import table from './kubelet-flags.json';
+import { rpcError, runtimeClient } from './lib/cri.mjs';
+
+/* global __KUBELET_VERSION__ */
+const VERSION = typeof __KUBELET_VERSION__ === 'string' ? __KUBELET_VERSION__ : 'v1.26.15';
+const DEFAULT_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+
+function semver(v) {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+}
+
+function atLeast(version, than) {
+  const a = semver(version);
+  const b = semver(than);
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
+
+/** klog's header: Lmmdd hh:mm:ss.uuuuuu threadid file:line] */
+function klog(level, file, msg) {
+  const d = new Date();
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000, 6)}`;
+  return `${level}${stamp} ${String(process.pid).padStart(7)} ${file}] ${msg}\n`;
+}
+
+function commandFailed(err) {
+  process.stderr.write(klog('E', 'run.go:74', `"command failed" err=${JSON.stringify(err)}`));
+  process.exit(1);
+}
+
+const removed = new Map(table.removed.map((r) => [r.flag, r]));
+const boolFlags = new Set(table.boolFlags);
+const configDeprecated = new Set(table.deprecatedInConfig.flags);
+
+/** pflag-style parse; returns flag values by name. Fails at the first flag this version lacks. */
+function parseFlags(argv) {
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue; // kubelet ignores stray words after flags
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    let value = eq >= 0 ? body.slice(eq + 1) : undefined;
+    if (name === 'version') {
+      process.stdout.write(value === 'raw' ? `{"gitVersion":"${VERSION}"}\n` : `Kubernetes ${VERSION}\n`);
+      process.exit(0);
+    }
+    const gone = removed.get(name);
+    if (gone && atLeast(VERSION, gone.removedIn)) {
+      commandFailed(`failed to parse kubelet flag: unknown flag: --${name}`);
+    }
+    const isBool = boolFlags.has(name);
+    if (value === undefined && !isBool) {
+      value = argv[i + 1];
+      if (value === undefined) commandFailed(`failed to parse kubelet flag: flag needs an argument: --${name}`);
+      i++;
+    }
+    if (gone && gone.deprecatedIn && atLeast(VERSION, gone.deprecatedIn)) {
+      process.stderr.write(`Flag --${name} has been deprecated, ${gone.deprecation}\n`);
+    } else if (configDeprecated.has(name)) {
+      process.stderr.write(
+        `Flag --${name} has been deprecated, This parameter should be set via the config file specified by the Kubelet's --config flag. See https://kubernetes.io/docs/tasks/administer-cluster/kubelet-config-file/ for more information.\n`,
+      );
+    }
+    flags[name] = value ?? 'true';
+  }
+  return flags;
+}
+
+async function checkRuntime(endpoint) {
+  const apis = atLeast(VERSION, '1.26.0') ? ['v1'] : ['v1', 'v1alpha2'];
+  let last;
+  for (const api of apis) {
+    const client = runtimeClient(api, endpoint);
+    try {
+      // kubelet waits up to --runtime-request-timeout (2m) for an answer; a missing socket fails at once.
+      await client.call('Version', { version: '0.1.0' }, { timeoutMs: 30_000 });
+      return api;
+    } catch (err) {
+      last = { api, err };
+    } finally {
+      client.close();
+    }
+  }
+  const path = endpoint.replace(/^unix:\/\//, '');
+  const why =
+    last.err?.code === 14 && !fs.existsSync(path)
+      ? `rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix ${path}: connect: no such file or directory"`
+      : rpcError(last.err);
+  commandFailed(`failed to run Kubelet: validate service connection: validate CRI ${last.api} runtime API for endpoint ${JSON.stringify(endpoint)}: ${why}`);
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const flags = parseFlags(argv);
+  const endpoint = flags['container-runtime-endpoint'] ?? DEFAULT_ENDPOINT;
+  const api = await checkRuntime(endpoint.startsWith('/') ? `unix://${endpoint}` : endpoint);
+  fs.mkdirSync('/run/kubelet', { recursive: true });
+  fs.writeFileSync('/run/kubelet/argv', JSON.stringify(argv) + '\n');
+  process.stderr.write(klog('I', 'server.go:415', `"Kubelet version" kubeletVersion="${VERSION}"`));
+  process.stderr.write(klog('I', 'kuberuntime_manager.go:244', `"Container runtime initialized" containerRuntime="remote" apiVersion="${api}"`));
+  const stop = () => process.exit(0);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setInterval(() => undefined, 1 << 30);
+}
+
+main().catch((err) => commandFailed(String(err?.message ?? err)));
