@@ -138,8 +138,8 @@ export function displayArgv(argv: readonly string[]): string {
   return argv
     .map((a) => {
       const first = a.split('\n')[0] ?? '';
-      const short = first.length > 60 ? `${first.slice(0, 57)}...` : first;
-      return short !== a ? `${short} …` : a;
+      if (first.length > 60) return `${first.slice(0, 59)}…`;
+      return first !== a ? `${first} …` : a;
     })
     .join(' ');
 }

@@ -220,7 +220,15 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     sink.state = options.resume.state;
     const done: Record<string, string[]> = {};
     for (const [host, n] of options.resume.state.nodes) if (n.done.size) done[host] = [...n.done];
-    sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced });
+    sink.emit({
+      type: 'run.resume',
+      runId: options.runId,
+      done,
+      forced: options.resume.forced,
+      hosts: options.hosts.map((h) => h.name),
+      batches,
+      steps: playbook.steps.map((s) => ({ id: s.id, name: s.name, uses: s.uses })),
+    });
   } else {
     sink.emit({
       type: 'run.start',

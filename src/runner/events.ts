@@ -48,6 +48,10 @@ export interface RunResumeEvent extends Base {
   /** Steps already done per host, re-checked and not applied again. */
   done: Record<string, string[]>;
   forced: boolean;
+  /** The run's shape, as in run.start, for subscribers that draw it. */
+  hosts: string[];
+  batches: string[][];
+  steps: Array<{ id: string; name: string; uses: string }>;
 }
 export interface BatchPauseEvent extends Base {
   type: 'batch.pause';

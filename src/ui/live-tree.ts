@@ -9,6 +9,9 @@
 import { figures, Listr, ListrDefaultRendererLogLevels, ListrTaskState } from 'listr2';
 import type { EventListener, NodeOutcome, RunEvent, RunStartEvent } from '../runner/events.js';
 
+/** What the tree is drawn from: run.start, or run.resume for a resumed run. */
+type RunShape = Pick<RunStartEvent, 'hosts' | 'batches' | 'steps'>;
+
 type Outcome =
   | { kind: 'ok' | 'changed'; summary: string }
   | { kind: 'skipped'; reason: string }
@@ -57,10 +60,12 @@ export class LiveTree {
   /** Each node's step list, to label the steps a failure left unrun. */
   private readonly stepLists = new Map<string, Listr<unknown>>();
   private readonly batchTasks = new Map<number, Titled>();
+  private readonly nodeEnded = new Map<string, Deferred<boolean>>();
+  private readonly batchEnded = new Map<number, Deferred<boolean>>();
   private readonly via = new Map<string, string>();
   private readonly nodeStatus = new Map<string, NodeOutcome>();
   private running: Promise<unknown> | undefined;
-  private start: RunStartEvent | undefined;
+  private start: RunShape | undefined;
   private stopped: string | undefined;
 
   constructor(private readonly options: LiveTreeOptions = {}) {
@@ -97,6 +102,27 @@ export class LiveTree {
     return d;
   }
 
+  /** Settled at node.end (or at the summary): a failed step's task waits for it, so the node's
+   *  final title (failed, rolled back, ...) is drawn before its task completes. */
+  private nodeEnd(host: string): Deferred<boolean> {
+    let d = this.nodeEnded.get(host);
+    if (!d) {
+      d = new Deferred<boolean>();
+      this.nodeEnded.set(host, d);
+    }
+    return d;
+  }
+
+  /** Settled at batch.end (or at the summary): keeps the batch open until its title is final. */
+  private batchEnd(batch: number): Deferred<boolean> {
+    let d = this.batchEnded.get(batch);
+    if (!d) {
+      d = new Deferred<boolean>();
+      this.batchEnded.set(batch, d);
+    }
+    return d;
+  }
+
   private batchGate(batch: number): Deferred<boolean> {
     let d = this.batchStarted.get(batch);
     if (!d) {
@@ -120,6 +146,7 @@ export class LiveTree {
   private onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'run.start':
+      case 'run.resume':
         this.start = e;
         this.running = this.build(e).run();
         break;
@@ -159,6 +186,7 @@ export class LiveTree {
         const task = this.nodeTasks.get(e.host);
         const reason = e.status === 'pending' || e.status === 'interrupted' ? (e.error ? ` (${firstLine(e.error)})` : '') : '';
         if (task) task.title = `${e.host}: ${NODE_STATUS[e.status]}${reason}`;
+        this.nodeEnd(e.host).settle(true);
         // Steps after a failure (or never started) are shown as not run.
         const why = e.status === 'done' ? 'not run' : `not run (node ${NODE_STATUS[e.status]})`;
         for (const s of this.start?.steps ?? []) this.deferred(e.host, s.id).settle({ kind: 'not-run', why });
@@ -177,13 +205,18 @@ export class LiveTree {
         });
         const task = this.batchTasks.get(e.batch);
         if (task && failed.length) task.title = `${this.batchTitle(e.batch - 1, hosts)} (${failed.map((h) => `${h} ${NODE_STATUS[this.nodeStatus.get(h) ?? 'pending']}`).join('; ')})`;
+        this.batchEnd(e.batch).settle(true);
         break;
       }
       case 'run.summary':
         this.stopped = e.stopped;
-        for (const [i] of (this.start?.batches ?? []).entries()) this.batchGate(i + 1).settle(false);
+        for (const [i] of (this.start?.batches ?? []).entries()) {
+          this.batchGate(i + 1).settle(false);
+          this.batchEnd(i + 1).settle(false);
+        }
         for (const host of this.start?.hosts ?? []) {
           this.nodeGate(host).settle(false);
+          this.nodeEnd(host).settle(false);
           for (const s of this.start?.steps ?? []) this.deferred(host, s.id).settle({ kind: 'not-run', why: 'not run' });
         }
         break;
@@ -200,7 +233,7 @@ export class LiveTree {
     return `not started${this.stopped ? `: ${this.stopped}` : ''}`;
   }
 
-  private build(start: RunStartEvent): Listr<unknown> {
+  private build(start: RunShape): Listr<unknown> {
     const stepTask = (host: string, s: RunStartEvent['steps'][number]) => ({
       title: this.label(s.id),
       task: async (_ctx: unknown, task: { title: string; skip(message?: string): void }) => {
@@ -219,6 +252,7 @@ export class LiveTree {
             task.skip(`${who}: ${outcome.why}`);
             return;
           case 'failed': {
+            await this.nodeEnd(host).promise;
             // Every line: the first says what failed, the next ones why (the command's stderr).
             const error = outcome.error.startsWith(`${host}: `) ? outcome.error.slice(host.length + 2) : outcome.error;
             throw new Error(`${who}: failed: ${error.trimEnd()}`);
@@ -235,10 +269,12 @@ export class LiveTree {
             batchTask.skip(`${this.batchTitle(i, hosts)}: ${this.notStarted()}`);
             return;
           }
+          // A title-less task is not drawn: it keeps the batch open until batch.end.
+          const untilBatchEnd = { task: async () => void (await this.batchEnd(i + 1).promise) };
           return batchTask.newListr(
-            hosts.map((host) => ({
+            [untilBatchEnd, ...hosts.map((host) => ({
               title: host,
-              task: async (_c: unknown, nodeTask) => {
+              task: async (_c: unknown, nodeTask: typeof batchTask) => {
                 this.nodeTasks.set(host, nodeTask);
                 if (!(await this.nodeGate(host).promise)) {
                   nodeTask.skip(`${host}: ${this.notStarted()}`);
@@ -252,7 +288,7 @@ export class LiveTree {
                 this.stepLists.set(host, list);
                 return list;
               },
-            })),
+            }))],
             { concurrent: true, exitOnError: false },
           );
         },

@@ -7,11 +7,25 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run.start':
       return `run ${e.runId}: ${e.playbookName} on ${e.hosts.length} node(s) in ${e.batches.length} batch(es)`;
+    case 'run.resume': {
+      const done = Object.values(e.done).reduce((n, steps) => n + steps.length, 0);
+      return `resuming run ${e.runId}: ${e.hosts.length} node(s); ${done} step(s) done before are re-checked, not applied again${e.forced ? ' (--force: inputs changed)' : ''}`;
+    }
+    case 'batch.pause':
+      return e.pause === 'confirm' ? `batch ${e.batch}: waiting for confirmation` : `pausing ${e.pause}s before batch ${e.batch}`;
+    case 'rollback.start':
+      return `[${e.host}] rolling back to ${e.to === 'start' ? 'the start' : 'the last checkpoint'}: ${e.steps.join(', ') || 'nothing to undo'} (${e.reason})`;
+    case 'rollback.step.done':
+      return `[${e.host}] ${e.step} undone`;
+    case 'rollback.step.failed':
+      return `[${e.host}] ${e.step} ROLLBACK FAILED: ${e.error}`;
+    case 'rollback.end':
+      return `[${e.host}] ${e.status}`;
     case 'batch.start':
       return `batch ${e.batch}: ${e.hosts.join(', ')}`;
     case 'step.done': {
       const detail = e.summary ? `: ${e.summary}` : '';
-      return `[${e.host}] ${e.step} ${MARK[e.status]}${detail}`;
+      return `[${e.host}] ${e.step} ${MARK[e.status]}${e.resumed ? ' (done before; re-checked)' : ''}${detail}`;
     }
     case 'step.retry':
       return `[${e.host}] ${e.step} retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
