@@ -21,6 +21,7 @@ import { REDACTED, redactSecrets } from '../runner/redact.js';
 import type { SshOptions } from '../transport/ssh.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { formatPlan } from '../ui/plan-printer.js';
+import { formatTable } from '../ui/table.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { connectionOptions, parse, requireInventory } from './args.js';
 import { becomePassword } from './become.js';
@@ -415,8 +416,7 @@ async function runs(argv: string[]): Promise<number> {
     process.stdout.write('no runs yet\n');
     return EXIT.ok;
   }
-  const rows = [['RUN', 'PLAYBOOK', 'STARTED', 'OUTCOME', 'NODES', 'LAST PASS'], ...list.map((r) => [r.id, r.playbook, r.started.replace('T', ' ').slice(0, 19), r.status, r.nodes, r.counts])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  const rows = list.map((r) => [r.id, r.playbook, r.started.replace('T', ' ').slice(0, 19), r.status, r.nodes, r.counts]);
+  process.stdout.write(`${formatTable(['RUN', 'PLAYBOOK', 'STARTED', 'OUTCOME', 'NODES', 'LAST PASS'], rows)}\n`);
   return EXIT.ok;
 }

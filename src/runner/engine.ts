@@ -3,6 +3,7 @@
  * one lane a node, steps in order, every change journaled before and after it happens).
  * It emits events and never prints.
  */
+import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
 import { probeNodeFacts, type NodeFacts } from '../facts/node.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
@@ -80,7 +81,7 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
   const resolver = new RemoteResolver(input.inventory, input.ssh);
   const never = new AbortController().signal;
   try {
-    const nodes = await mapLimit(input.hosts, input.planConcurrency ?? 16, async (node): Promise<NodePlan> => {
+    const nodes = await pMap(input.hosts, async (node): Promise<NodePlan> => {
       const plan: NodePlan = { host: node.name, reachable: true, steps: [] };
       try {
         await resolver.connect(node);
@@ -116,7 +117,7 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
         }
       }
       return plan;
-    });
+    }, { concurrency: input.planConcurrency ?? 16 });
     return {
       playbook: input.playbook.file,
       playbookName: input.playbook.name,
@@ -448,18 +449,4 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
   }
   const failed = Object.values(nodes).includes('rollback-failed');
   return { nodes, exitCode: failed ? EXIT.rollbackFailed : EXIT.ok };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i] as T);
-      }
-    }),
-  );
-  return out;
 }

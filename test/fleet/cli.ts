@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { formatTable } from '../../src/ui/table.js';
 import { Fleet } from './fleet.js';
 import { PROFILES, isProfileName } from './profiles.js';
 
@@ -72,9 +73,7 @@ async function main(argv: string[]): Promise<number> {
 
 function printStatus(fleet: Fleet): void {
   const rows = fleet.status().map((s) => [s.name, s.groups.join(','), String(s.port), s.node, s.sshd]);
-  const head = ['NODE', 'GROUPS', 'PORT', 'STATE', 'SSHD'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [head, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  console.log(formatTable(['NODE', 'GROUPS', 'PORT', 'STATE', 'SSHD'], rows));
 }
 
 main(process.argv.slice(2)).then(

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import pMap from 'p-map';
 import { generateEd25519 } from './keys.js';
 import { FleetNode, type FleetNodeRecord } from './node.js';
 import { seedNode, type NodeSeed } from './seed.js';
@@ -119,13 +120,13 @@ export class Fleet {
     await fleet.save();
     try {
       const profile = profileSeed(options.profile ?? 'base', names);
-      await mapLimit(fleet.nodes, options.concurrency ?? 8, async (node) => {
+      await pMap(fleet.nodes, async (node) => {
         const hostKey = generateEd25519(node.name);
         node.record.hostPublicKey = hostKey.public;
         const seed = mergeSeeds(profile(node.name, node.record.groups), options.seed?.(node.name));
         await seedNode(node.record, { hostPrivateKey: hostKey.private, hostPublicKey: hostKey.public, clientPublicKey: key.public }, seed);
         await node.boot();
-      });
+      }, { concurrency: options.concurrency ?? 8 });
       await fleet.save();
       await fleet.writeInventory();
     } catch (err) {
@@ -243,14 +244,4 @@ export async function checkPrerequisites(): Promise<void> {
   prerequisitesChecked = true;
 }
 
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
 

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { InventoryHost } from '../../src/inventory/types.js';
 import { batchSize, failureBudget, planBatches } from '../../src/runner/batches.js';
+import { makeHost } from '../inventory/make-host.js';
 
-const host = (name: string, groups: string[] = ['workers']): InventoryHost => ({
-  name,
-  address: name,
-  port: 22,
-  user: 'root',
-  identityFiles: [],
-  become: false,
-  proxyJump: [],
-  knownHostsFile: undefined,
-  groups: ['all', ...groups],
-  vars: {},
-});
+const host = (name: string, groups: string[] = ['workers']): InventoryHost => makeHost(name, { groups: ['all', ...groups] });
 const workers = Array.from({ length: 10 }, (_, i) => host(`w${i + 1}`));
 
 describe('rolling batches', () => {

@@ -160,7 +160,10 @@ export const criVerifyStep: StepType<CriVerifyParams, CriVerifyFacts, CriVerifyU
   check(params: CriVerifyParams, facts: CriVerifyFacts): CheckResult {
     const verdict = judge(params, facts);
     if (verdict.healthy) return { status: 'ok', summary: verdict.summary };
-    const then = verdict.hopeless ? 'apply will fail' : `apply waits up to ${params.timeout ?? '60s'} for it`;
+    // Checked as the node is now: in a plan, an upgrade step before this one is what fixes it.
+    const then = verdict.hopeless
+      ? 'apply will fail unless a step before it upgrades the runtime'
+      : `apply waits up to ${params.timeout ?? '60s'} for it`;
     return { status: 'change', summary: `${verdict.summary}; ${then}` };
   },
 
