@@ -22,9 +22,9 @@ if ((${#missing[@]})); then
   # The Debian packages start services on a real systemd host; nodes run their own.
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if ((node_major < 20)); then
-  echo "slipway setup: Node.js >= 20 is required (found $(node --version))" >&2
+# vitest 4 (through vite 7) needs Node.js 20.19 or newer; the CLI itself runs on any Node.js 20.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "slipway setup: Node.js >= 20.19 is required (found $(node --version))" >&2
   exit 1
 fi
 
