@@ -19,26 +19,34 @@ export interface LoadedInputs {
   inventoryHash: string;
 }
 
-/** `-e key=value` (repeatable); a value that parses as JSON (number, list, ...) keeps its type. */
+/**
+ * `-e key=value` (repeatable): the value is a string, as in Ansible (`-e v=1.30` stays "1.30",
+ * not the number 1.3). For typed values, pass a JSON object: `-e '{"replicas": 3, "flags": ["--a"]}'`.
+ */
 export function parseExtraVars(pairs: readonly string[]): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
   for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InputError(`-e ${pair}: expected key=value`);
-    const key = pair.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`-e ${pair}: '${key}' is not a valid var name (letters, digits, _)`);
-    const raw = pair.slice(eq + 1);
-    let value: unknown = raw;
-    if (/^(-?\d+(\.\d+)?|true|false|null|\[.*\]|\{.*\})$/s.test(raw)) {
+    if (pair.trimStart().startsWith('{')) {
+      let parsed: unknown;
       try {
-        value = JSON.parse(raw);
-      } catch {
-        value = raw;
+        parsed = JSON.parse(pair);
+      } catch (err) {
+        throw new InputError(`-e ${pair}: not valid JSON (${(err as Error).message})`);
       }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError(`-e ${pair}: expected a JSON object of vars`);
+      for (const [key, value] of Object.entries(parsed)) vars[checkVarName(key, pair)] = value;
+      continue;
     }
-    vars[key] = value;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InputError(`-e ${pair}: expected key=value or a JSON object`);
+    vars[checkVarName(pair.slice(0, eq), pair)] = pair.slice(eq + 1);
   }
   return vars;
+}
+
+function checkVarName(key: string, pair: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`-e ${pair}: '${key}' is not a valid var name (letters, digits, _)`);
+  return key;
 }
 
 export async function loadInputs(args: {

@@ -11,7 +11,9 @@
 //
 // Bundled at `fleet up` (test/fleet/bundle.ts) into one file with @grpc/grpc-js.
 import fs from 'node:fs';
-import { rpcError, runtimeClient, socketPath } from './lib/cri.mjs';
+import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { criProto, DECODE, grpc, rpcError, socketPath } from './lib/cri.mjs';
 import { goJson, goQuote, humanDuration, logrusLine, parseDuration, rfc3339Nano, tabwrite } from './lib/go-format.mjs';
 
 const DEFAULT_ENDPOINTS = ['unix:///run/containerd/containerd.sock', 'unix:///run/crio/crio.sock', 'unix:///var/run/cri-dockerd.sock'];
@@ -19,6 +21,24 @@ const DEFAULT_CONFIG = '/etc/crictl.yaml';
 const TRUNCATED_ID_LEN = 13;
 
 class Fatal extends Error {}
+
+/**
+ * A RuntimeService client like lib/cri.mjs's runtimeClient, with the proto parsed in memory:
+ * that one loads it through a temporary file in /tmp, and crictl must leave a node as it found
+ * it when it only looks (`pods`, `inspectp`, `version`: what `slipway plan` runs).
+ */
+function runtimeClient(api, endpoint) {
+  const root = protobuf.parse(criProto(api), { keepCase: DECODE.keepCase }).root;
+  const definition = protoLoader.fromJSON(root.toJSON(), DECODE)[`runtime.${api}.RuntimeService`];
+  const Service = grpc.makeGenericClientConstructor(definition, 'RuntimeService');
+  const client = new Service(`unix://${socketPath(endpoint)}`, grpc.credentials.createInsecure(), { 'grpc.enable_retries': 0 });
+  const call = (method, request, { timeoutMs = 10_000 } = {}) =>
+    new Promise((resolve, reject) => {
+      const fn = client[method] ?? client[method[0].toLowerCase() + method.slice(1)];
+      fn.call(client, request, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  return { call, close: () => client.close(), raw: client };
+}
 
 function fatal(msg) {
   throw new Fatal(msg);
