@@ -311,7 +311,7 @@ async function reloadInputs(state: RunJournalState, extra: Record<string, unknow
   if (playbookHash !== state.start.playbookHash) changed.push(`playbook ${inputs.playbookFile}${playbookHash === 'missing' ? ' is gone' : ' changed'}`);
   if (inventoryHash !== state.start.inventoryHash) changed.push(`inventory ${inputs.inventoryFile}${inventoryHash === 'missing' ? ' is gone' : ' changed'}`);
   if (changed.length && !force) {
-    throw new InputError(`run ${runId}: the ${changed.join(' and the ')} since the run started; resuming could apply a different runbook. Check the changes, then pass --force to resume anyway`);
+    throw new InputError(`run ${runId}: the ${changed.join(' and the ')} since the run started, so going on could apply a different runbook than the journal recorded. Check the changes, then pass --force to go on anyway`);
   }
   const loaded = await loadInputs({
     playbookFile: inputs.playbookFile,
