@@ -128,10 +128,11 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
     expect(hasContainerRuntime(await argvOf('node-4'))).toBe(false);
   });
 
-  it('refuses `-e target_version=1.27`, a number (1.30 would be 1.3), before connecting', async () => {
-    const r = await cli(['plan', PLAYBOOK, '-i', f.fleet.inventoryFile, '-e', 'target_version=1.27']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('steps[3].with.removedBy: must be a string');
+  it('takes `-e target_version=1.27` as the version string 1.27 (never the number: 1.30 would be 1.3)', async () => {
+    const r = await cli(['plan', PLAYBOOK, '-i', f.fleet.inventoryFile, '-e', 'target_version=1.27', '--output', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('remove --container-runtime=remote');
   });
 
   it('plan for 1.27 shows per-file diffs removing exactly --container-runtime, keeps --pod-infra-container-image, and changes nothing', async () => {

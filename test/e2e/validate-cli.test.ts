@@ -135,8 +135,8 @@ describe.concurrent('bad arguments: exit 2 with the usage', () => {
     ['run without -i', ['run', goodPlaybook], /^slipway: an inventory is required: -i INVENTORY\nusage: slipway run PLAYBOOK -i INVENTORY/],
     ['run with a bad --output', ['run', goodPlaybook, '-i', goodInventory, '--output', 'fancy'], /^slipway: --output must be tree, plain or json \(found 'fancy'\)\nusage: slipway run /],
     ['plan with a bad --output', ['plan', goodPlaybook, '-i', goodInventory, '--output', 'tree'], /^slipway: --output must be text or json \(found 'tree'\)\nusage: slipway plan /],
-    ['-e without =', ['run', goodPlaybook, '-i', goodInventory, '-e', 'target_version'], /^slipway: -e target_version: expected key=value\nusage: slipway run /],
-    ['validate -e without =', ['validate', goodPlaybook, '-e', 'oops'], /^slipway: -e oops: expected key=value\nusage: slipway validate /],
+    ['-e without =', ['run', goodPlaybook, '-i', goodInventory, '-e', 'target_version'], /^slipway: -e target_version: expected key=value or a JSON object\nusage: slipway run /],
+    ['validate -e without =', ['validate', goodPlaybook, '-e', 'oops'], /^slipway: -e oops: expected key=value or a JSON object\nusage: slipway validate /],
     ['an unknown option', ['plan', goodPlaybook, '-i', goodInventory, '--frobnicate'], /^slipway: Unknown option '--frobnicate'\nusage: slipway plan /],
     ['two playbooks', ['validate', goodPlaybook, goodPlaybook], /^slipway: expected one PLAYBOOK file \(found 2\)\nusage: slipway validate /],
   ];

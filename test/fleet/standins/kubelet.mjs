@@ -89,17 +89,26 @@ function parseFlags(argv) {
 async function checkRuntime(endpoint) {
   const apis = atLeast(VERSION, '1.26.0') ? ['v1'] : ['v1', 'v1alpha2'];
   let last;
-  for (const api of apis) {
-    const client = runtimeClient(api, endpoint);
-    try {
-      // kubelet waits up to --runtime-request-timeout (2m) for an answer; a missing socket fails at once.
-      await client.call('Version', { version: '0.1.0' }, { timeoutMs: 30_000 });
-      return api;
-    } catch (err) {
-      last = { api, err };
-    } finally {
-      client.close();
+  // A runtime that is not up yet (no socket, not answering) is waited for: the real kubelet
+  // fails and systemd restarts it (Restart=always, RestartSec=10) until the runtime answers,
+  // which this stand-in's systemctl does not do. An answer that says "not served" fails at once.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    last = undefined;
+    for (const api of apis) {
+      const client = runtimeClient(api, endpoint);
+      try {
+        await client.call('Version', { version: '0.1.0' }, { timeoutMs: 30_000 });
+        return api;
+      } catch (err) {
+        last = { api, err };
+      } finally {
+        client.close();
+      }
     }
+    const unavailable = last.err?.code === 14 || last.err?.code === 4;
+    if (!unavailable || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1000));
   }
   const path = endpoint.replace(/^unix:\/\//, '');
   const why =
