@@ -335,10 +335,12 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
       if (status === 'unreachable') {
         if (changes.length) nodeError = `${nodeError}; needs rollback of ${changes.map((x) => x.step).join(', ')} when it is back: slipway rollback ${options.runId} --limit ${node.name}`;
       } else if (changes.length) {
+        // No rollback point reached yet: the last rollback point is the state before the run.
+        const to = n && n.lastCheckpoint >= 0 ? 'checkpoint' : 'start';
         status = await rollbackNode(
           { playbook, node, extraVars: options.extraVars, resolver, emit: (e) => sink.emit(e), signal: killSignal },
           changes,
-          { to: 'checkpoint' },
+          { to },
           nodeError ?? 'step failed',
         );
       } else {

@@ -1,0 +1,359 @@
+/**
+ * The bundled playbook containerd-cri-v1.yaml (field note 1) on real fleet nodes, through the
+ * built CLI: nodes run the "containerd 1.4" package (CRI v1alpha2 only), kubelet 1.23 and a
+ * local apt repository that also holds the real Debian containerd; cp-1 has kubectl and the
+ * cluster's state.
+ *
+ *   containerd-1.4 fleet   plan shows every step and changes nothing; run cordons, drains,
+ *                          upgrades through apt, restarts and verifies CRI v1 against the real
+ *                          containerd, starts kubelet and uncordons, node by node; a second run
+ *                          changes nothing.
+ *   mixed fleet            node-1 already runs containerd 1.6: reported ok/skipped, never
+ *                          touched. A PodDisruptionBudget that allows no disruption blocks the
+ *                          drain of node-2: the run fails naming pod and budget, node-2 is rolled
+ *                          back (schedulable, still on containerd 1.4); with
+ *                          drain_disable_eviction=afterTimeout the drain gets past it.
+ */
+import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SshRemote } from '../../src/transport/ssh.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { useFleet } from '../fleet/fixture.js';
+import { fleetHost } from '../fleet/hosts.js';
+import { PACKAGE_VERSIONS, realContainerdVersion } from '../fleet/packages/catalog.js';
+import { CLUSTER_STATE } from '../fleet/profiles.js';
+import { events, slipway } from '../support/cli.js';
+import { fileTree } from '../support/tree.js';
+
+const PLAYBOOK = 'playbooks/containerd-cri-v1.yaml';
+const STEPS = ['cordon', 'drain', 'stop-kubelet', 'upgrade-containerd', 'restart-containerd', 'verify-cri', 'start-kubelet', 'uncordon'];
+const OLD = PACKAGE_VERSIONS.oldContainerd;
+
+type Ev = Record<string, unknown> & { type: string };
+interface PlanJson {
+  batches: string[][];
+  nodes: Array<{ host: string; reachable: boolean; steps: Array<{ id: string; status: string; via?: string; summary?: string; reason?: string }> }>;
+}
+interface Summary {
+  type: 'run.summary';
+  runId: string;
+  exitCode: number;
+  total: { ok: number; changed: number; skipped: number; failed: number };
+  nodes: Record<string, { ok: number; changed: number; skipped: number; failed: number; status: string }>;
+}
+interface ClusterState {
+  nodes: Array<{ name: string; unschedulable?: boolean }>;
+  pods: Array<{ name: string; namespace: string; node: string; labels?: Record<string, string> }>;
+  pdbs: Array<{ name: string; namespace: string; selector: Record<string, string>; minAvailable?: number }>;
+}
+
+let work: string;
+let version: string; // the real Debian containerd in every node's local apt repository
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-containerd-'));
+  version = await realContainerdVersion();
+});
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+const remotes = new Map<string, SshRemote>();
+afterAll(async () => {
+  for (const r of remotes.values()) await r.close();
+  remotes.clear();
+});
+/** A command on a node over SSH, as an operator would look (one connection a node). */
+async function onNode(fleet: Fleet, name: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const key = `${fleet.dir}\0${name}`;
+  let r = remotes.get(key);
+  if (!r) remotes.set(key, (r = new SshRemote(fleetHost(fleet, name))));
+  return r.exec(argv);
+}
+
+async function cluster(fleet: Fleet): Promise<ClusterState> {
+  return JSON.parse((await fleet.node('cp-1').readFile(CLUSTER_STATE)) ?? 'null') as ClusterState;
+}
+
+const trees = (fleet: Fleet) => Promise.all(fleet.nodes.map((n) => fileTree(n)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** kubelet (stand-in) has started since it was last started: /run/kubelet/argv is written. */
+const KUBELET_UP = `systemctl is-active --quiet kubelet &&
+  tac /var/log/fleet-journal/kubelet.service.log | awk '/Container runtime initialized/ { up = 1; exit } /Started / { exit } END { exit !up }'`;
+
+/**
+ * The trees of every node once they are still: each worker's kubelet done starting (at boot or
+ * after a run it writes /run/kubelet/argv a moment after systemctl returns), and two looks in a
+ * row the same. What a command then changes is the command's doing.
+ */
+async function settledTrees(fleet: Fleet): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await Promise.all(fleet.workers.map((n) => n.exec(['sh', '-c', KUBELET_UP])));
+    if (up.every((r) => r.code === 0)) {
+      const a = await trees(fleet);
+      await sleep(300);
+      const b = await trees(fleet);
+      if (a.every((t, i) => t === b[i])) return b;
+    }
+    if (Date.now() > deadline) throw new Error('the fleet did not settle in 30s');
+    await sleep(200);
+  }
+}
+
+function cli(fleet: Fleet, command: 'plan' | 'run', extra: string[] = []) {
+  return slipway([command, PLAYBOOK, '-i', fleet.inventoryFile, '-e', `containerd_version=${version}`, '--output', 'json', ...extra], {
+    env: { SLIPWAY_STATE_DIR: path.join(work, 'state') },
+  });
+}
+
+const summaryOf = (evs: Ev[]) => evs.at(-1) as unknown as Summary;
+const doneOf = (evs: Ev[], host: string, step: string) =>
+  evs.find((e) => e.type === 'step.done' && e.host === host && e.step === step) as (Ev & { status: string; summary: string }) | undefined;
+
+/** What a node runs, looked at over SSH: the package, the binary, the process, the units. */
+async function runtimeOn(fleet: Fleet, name: string) {
+  const script = `
+    printf 'pkg=%s\\n' "$(dpkg-query -W -f='\${Version}' containerd)"
+    printf 'version=%s\\n' "$(containerd --version)"
+    printf 'magic=%s\\n' "$(head -c 4 /usr/bin/containerd | od -An -c | tr -s ' ')"
+    printf 'standin=%s\\n' "$(ps -eo args | grep -c '^/usr/bin/node /usr/bin/containerd')"
+    printf 'units=%s\\n' "$(systemctl is-active containerd kubelet | tr '\\n' ' ')"
+    echo '--- containerd journal'; tail -n 8 /var/log/fleet-journal/containerd.service.log`;
+  const out = (await onNode(fleet, name, ['sh', '-c', script])).stdout;
+  const [head = '', journal = ''] = out.split('--- containerd journal\n');
+  const kv = Object.fromEntries(head.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+  return {
+    pkg: kv.pkg,
+    version: kv.version,
+    // The stand-in is a script that node runs; the real containerd is an ELF binary.
+    elf: kv.magic === '177 E L F',
+    standinRunning: kv.standin !== '0',
+    units: kv.units,
+    /** For failure messages. */
+    journal,
+  };
+}
+
+describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves CRI v1', () => {
+  const f = useFleet({ nodes: 3, profile: 'containerd-1.4' });
+  const workers = ['node-1', 'node-2', 'node-3'];
+
+  it('plan shows cordon, drain, stop, upgrade, restart and verify as changes on every worker, and changes nothing', async () => {
+    const before = await settledTrees(f.fleet);
+    const r = await cli(f.fleet, 'plan');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as PlanJson;
+    expect(plan.batches).toEqual([['node-1'], ['node-2'], ['node-3']]); // one node at a time
+    expect(plan.nodes.map((n) => n.host)).toEqual(workers);
+    for (const node of plan.nodes) {
+      expect(node.reachable).toBe(true);
+      expect(node.steps.map((s) => s.id)).toEqual(STEPS);
+      const step = (id: string) => node.steps.find((s) => s.id === id);
+      expect(node.steps.map((s) => s.status), node.host).toEqual(['change', 'change', 'change', 'change', 'change', 'change', 'ok', 'ok']);
+      expect(step('cordon')).toMatchObject({ via: 'cp-1', summary: `cordon node ${node.host} (schedulable now)` });
+      expect(step('drain')?.via).toBe('cp-1');
+      expect(step('drain')?.summary).toMatch(new RegExp(`^drain node ${node.host}: cordon, evict 1 pod \\(default/(web|cache)-`));
+      expect(step('stop-kubelet')?.summary).toBe('kubelet: stop; now active, enabled');
+      expect(step('upgrade-containerd')?.summary).toBe(`install containerd=${version} (installed ${OLD}, upgrade)`);
+      expect(step('restart-containerd')?.summary).toMatch(/^containerd: restart/);
+      // Checked as the node is now: the diagnosis the upgrade before it fixes.
+      expect(step('verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.5 \/ runtime containerd version v1\.4\.13\).*unless a step before it upgrades/);
+      // Start and uncordon put back what the steps before them change: nothing to do now.
+      expect(step('start-kubelet')?.summary).toBe('kubelet is active, enabled');
+      expect(step('uncordon')).toMatchObject({ via: 'cp-1', summary: `node ${node.host} is schedulable` });
+    }
+    expect(await trees(f.fleet)).toEqual(before);
+    expect((await cluster(f.fleet)).nodes.every((n) => !n.unschedulable)).toBe(true);
+    expect(existsSync(path.join(work, 'state'))).toBe(false); // plan records no run
+  });
+
+  it('run upgrades every worker through apt from its local repository and verifies CRI v1 against the real containerd', async () => {
+    const r = await cli(f.fleet, 'run');
+    expect(r.code, r.stderr).toBe(0);
+    const evs = events(r.stdout);
+    const s = summaryOf(evs);
+    expect(s.type).toBe('run.summary');
+    // Per node: 7 changed (verify is ok at once: containerd was restarted), nothing skipped.
+    expect(s.total).toEqual({ ok: 3, changed: 21, skipped: 0, failed: 0 });
+    for (const w of workers) expect(s.nodes[w]).toMatchObject({ ok: 1, changed: 7, skipped: 0, failed: 0, status: 'done' });
+    // Node by node: no step of a node before the previous one ended.
+    const order = evs.filter((e) => e.type === 'node.start' || e.type === 'node.end').map((e) => `${e.type} ${String(e.host)}`);
+    expect(order).toEqual(workers.flatMap((w) => [`node.start ${w}`, `node.end ${w}`]));
+
+    await Promise.all(workers.map(async (w) => {
+      const steps = evs.filter((e) => e.type === 'step.done' && e.host === w).map((e) => `${String(e.step)}:${String(e.status)}`);
+      expect(steps).toEqual(STEPS.map((id) => `${id}:${id === 'verify-cri' ? 'ok' : 'changed'}`));
+      expect(doneOf(evs, w, 'upgrade-containerd')?.summary).toBe(`install containerd=${version} (installed ${OLD}, upgrade)`);
+      // A real runtime.v1 answer over the socket, from the upgraded containerd.
+      expect(doneOf(evs, w, 'verify-cri')?.summary).toMatch(
+        /^containerd 1\.6\.\S+ answers CRI v1 \(and v1alpha2\) on \/run\/containerd\/containerd\.sock: RuntimeReady/,
+      );
+
+      // Over SSH on the node: the real containerd 1.6 from the package, the stand-in gone.
+      const rt = await runtimeOn(f.fleet, w);
+      expect(rt.pkg).toBe(version);
+      expect(rt.version).toMatch(/^containerd github\.com\/containerd\/containerd 1\.6\.\S+ /);
+      expect(rt.version).toContain(version);
+      expect(rt.elf).toBe(true);
+      expect(rt.standinRunning).toBe(false);
+      expect(rt.units, rt.journal).toBe('active active');
+      const crictl = await onNode(f.fleet, w, ['crictl', 'version']);
+      expect(crictl.stdout).toMatch(/RuntimeVersion:\s+1\.6\./);
+      expect(crictl.stdout).toMatch(/RuntimeApiVersion:\s+v1\n/);
+      // Through apt, from the node's own repository only.
+      const history = (await onNode(f.fleet, w, ['cat', '/var/log/apt/history.log'])).stdout;
+      expect(history).toContain(`Upgrade: containerd:amd64 (${OLD}, ${version})`);
+      const policy = (await onNode(f.fleet, w, ['env', 'LC_ALL=C', 'apt-cache', 'policy', 'containerd'])).stdout;
+      expect(policy).toMatch(new RegExp(`\\*\\*\\* ${version.replace(/[.+~]/g, '\\$&')} 500\\s+500 file:/opt/fleet/apt \\./ Packages`));
+      expect(policy).not.toMatch(/https?:\/\//);
+    }));
+
+    // kubectl's state on cp-1: every worker schedulable again, no workload left evicted-and-pending.
+    const state = await cluster(f.fleet);
+    for (const w of workers) expect(state.nodes.find((n) => n.name === w)?.unschedulable ?? false, w).toBe(false);
+    expect(state.pods.filter((p) => p.node === '')).toEqual([]);
+    const nodes = (await onNode(f.fleet, 'cp-1', ['kubectl', 'get', 'nodes'])).stdout;
+    expect(nodes).not.toContain('SchedulingDisabled');
+  }, 120_000);
+
+  it('a second run changes nothing', async () => {
+    const before = await settledTrees(f.fleet);
+    // kubelet, started again by the first run, came up talking CRI v1 to the new containerd.
+    for (const n of f.fleet.workers) {
+      const started = await n.run(['sh', '-c', 'grep "Container runtime initialized" /var/log/fleet-journal/kubelet.service.log | tail -n 1']);
+      expect(started, n.name).toContain('apiVersion="v1"');
+    }
+    const r = await cli(f.fleet, 'run');
+    expect(r.code, r.stderr).toBe(0);
+    const evs = events(r.stdout);
+    // Per node: verify, start and uncordon ok; the five gated steps skipped.
+    expect(summaryOf(evs).total).toEqual({ ok: 9, changed: 0, skipped: 15, failed: 0 });
+    expect(doneOf(evs, 'node-2', 'cordon')?.summary).toMatch(/^when: containerd\.version is '1\.6\.[^']+', which does not satisfy '<1\.5\.0'$/);
+    expect(await trees(f.fleet)).toEqual(before);
+  }, 120_000);
+});
+
+describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisruptionBudget blocks', () => {
+  const f = useFleet({ nodes: 2, profile: 'mixed' });
+  const AUDIT = '/var/log/kubectl-calls.log'; // under /var/log: fileTree leaves logs out
+  let node1Before: string;
+
+  beforeAll(async () => {
+    // A recorder in front of kubectl on cp-1 (first on sshd's PATH): every call, then the real stand-in.
+    await f.fleet.node('cp-1').writeFile('/usr/local/bin/kubectl', `#!/bin/sh\nprintf '%s\\n' "$*" >> ${AUDIT}\nexec /usr/bin/kubectl "$@"\n`, '0755');
+    node1Before = (await settledTrees(f.fleet))[f.fleet.nodes.findIndex((n) => n.name === 'node-1')] ?? '';
+  });
+
+  it('plan: node-1 (containerd 1.6) has nothing to change, node-2 (1.4) would be upgraded; nothing changes', async () => {
+    const before = await settledTrees(f.fleet);
+    const r = await cli(f.fleet, 'plan');
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as PlanJson;
+    const [n1, n2] = plan.nodes;
+    expect(n1?.host).toBe('node-1');
+    expect(n1?.steps.map((s) => s.status)).toEqual(['skip', 'skip', 'skip', 'skip', 'skip', 'ok', 'ok', 'ok']);
+    for (const s of n1?.steps.slice(0, 5) ?? []) expect(s.reason).toMatch(/^when: containerd\.version is '1\.6\.[^']+', which does not satisfy '<1\.5\.0'/);
+    expect(n1?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/^containerd 1\.6\.\S+ answers CRI v1 /);
+    expect(n2?.steps.filter((s) => s.status === 'change').map((s) => s.id)).toEqual(STEPS.slice(0, 6));
+    expect(await trees(f.fleet)).toEqual(before);
+  });
+
+  it('a drain blocked by a PodDisruptionBudget fails naming pod and budget; node-2 is rolled back, schedulable, still on 1.4', async () => {
+    // web has 2 replicas (node-1, node-2): minAvailable 2 allows no disruption.
+    const cp = f.fleet.node('cp-1');
+    const state = await cluster(f.fleet);
+    const web = state.pods.filter((p) => p.labels?.app === 'web');
+    expect(web.map((p) => p.node).sort()).toEqual(['node-1', 'node-2']);
+    const pdb = state.pdbs.find((p) => p.name === 'web');
+    if (!pdb) throw new Error('the profile has no PodDisruptionBudget web');
+    pdb.minAvailable = web.length;
+    await cp.writeFile(CLUSTER_STATE, JSON.stringify(state, null, 2) + '\n');
+    expect((await onNode(f.fleet, 'cp-1', ['kubectl', 'get', 'pdb', '-A'])).stdout).toMatch(/default\s+web\s+2\s+N\/A\s+0\s/);
+    const blockedPod = web.find((p) => p.node === 'node-2')?.name ?? '';
+
+    const started = Date.now();
+    const r = await cli(f.fleet, 'run', ['-e', 'drain_timeout=2s']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(Date.now() - started).toBeLessThan(40_000); // the short drain timeout, not the playbook's 5m
+    const evs = events(r.stdout);
+    const s = summaryOf(evs);
+    expect(s.exitCode).toBe(1);
+    expect(s.nodes['node-1']).toMatchObject({ changed: 0, failed: 0, status: 'done' });
+    expect(s.nodes['node-2']).toMatchObject({ failed: 1, status: 'rolled-back' });
+
+    const failed = evs.find((e) => e.type === 'step.failed' && e.host === 'node-2') as (Ev & { step: string; error: string }) | undefined;
+    expect(failed?.step).toBe('drain');
+    expect(failed?.error).toContain(`drain of node node-2 did not finish: 1 pod still on it: default/${blockedPod}`);
+    expect(failed?.error).toContain(
+      `blocked by PodDisruptionBudget default/web (minAvailable 2; 2 healthy, 2 desired; 0 disruptions allowed): default/${blockedPod}`,
+    );
+    expect(failed?.error).toContain('global timeout reached: 2s');
+    // Back to the start: the cordon undone; nothing after the drain ran on node-2.
+    expect(evs.find((e) => e.type === 'rollback.start' && e.host === 'node-2')).toMatchObject({ steps: ['cordon'] });
+    expect(evs.find((e) => e.type === 'rollback.end' && e.host === 'node-2')).toMatchObject({ status: 'rolled-back' });
+    expect(evs.filter((e) => e.type === 'step.start' && e.host === 'node-2').map((e) => e.step)).toEqual(['cordon', 'drain']);
+
+    const after = await cluster(f.fleet);
+    expect(after.nodes.find((n) => n.name === 'node-2')?.unschedulable ?? false).toBe(false);
+    expect(after.pods.find((p) => p.name === blockedPod)?.node).toBe('node-2');
+    const rt = await runtimeOn(f.fleet, 'node-2');
+    expect(rt.pkg).toBe(OLD);
+    expect(rt.version).toMatch(/ v1\.4\.13 /);
+    expect(rt.elf).toBe(false);
+    expect(rt.standinRunning).toBe(true);
+    expect(rt.units, rt.journal).toBe('active active');
+  }, 120_000);
+
+  it('with drain_disable_eviction=afterTimeout the drain gets past the budget and node-2 is upgraded', async () => {
+    const r = await cli(f.fleet, 'run', ['-e', 'drain_timeout=2s', '-e', 'drain_disable_eviction=afterTimeout']);
+    expect(r.code, r.stderr).toBe(0);
+    const evs = events(r.stdout);
+    const s = summaryOf(evs);
+    expect(s.nodes['node-1']).toMatchObject({ changed: 0, failed: 0, status: 'done' });
+    expect(s.nodes['node-2']).toMatchObject({ changed: 7, failed: 0, status: 'done' });
+    expect(doneOf(evs, 'node-2', 'verify-cri')?.summary).toMatch(/^containerd 1\.6\.\S+ answers CRI v1 /);
+
+    // The journal: the drain needed the second pass without the eviction API.
+    const journal = (await fs.readFile(path.join(work, 'state', 'runs', s.runId, 'journal.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev);
+    const drain = journal.find((e) => e.type === 'step.done' && e.host === 'node-2' && e.step === 'drain');
+    expect(drain?.undo).toMatchObject({ evictionDisabled: true, evicted: [expect.stringMatching(/^default\/web-/)] });
+
+    const state = await cluster(f.fleet);
+    expect(state.pods.filter((p) => p.node === 'node-2' && p.labels?.app === 'web')).toEqual([]);
+    expect(state.pdbs.find((p) => p.name === 'web')?.minAvailable).toBe(2); // the budget itself untouched
+    expect(state.nodes.find((n) => n.name === 'node-2')?.unschedulable ?? false).toBe(false);
+    const rt = await runtimeOn(f.fleet, 'node-2');
+    expect(rt.pkg).toBe(version);
+    expect(rt.elf).toBe(true);
+    expect(rt.units, rt.journal).toBe('active active');
+  }, 120_000);
+
+  it('node-1 was never touched: only ok and skipped steps, no kubectl cordon/drain/uncordon of it, its file tree unchanged', async () => {
+    // Both runs on this fleet (the blocked one and the one past the budget), from their journals.
+    let runsSeen = 0;
+    for (const id of await fs.readdir(path.join(work, 'state', 'runs'))) {
+      const journal = (await fs.readFile(path.join(work, 'state', 'runs', id, 'journal.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Ev);
+      if ((journal[0]?.inputs as { inventoryFile?: string } | undefined)?.inventoryFile !== f.fleet.inventoryFile) continue;
+      runsSeen++;
+      const node1 = journal.filter((e) => e.type === 'step.done' && e.host === 'node-1');
+      expect(node1.map((e) => e.step)).toEqual(STEPS);
+      expect(node1.map((e) => e.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok']);
+    }
+    expect(runsSeen).toBe(2);
+    const calls = ((await f.fleet.node('cp-1').readFile(AUDIT)) ?? '').split('\n');
+    expect(calls).toContain('cordon node-2'); // the recorder saw the runs
+    expect(calls.filter((c) => /^(cordon|uncordon|drain) node-1\b/.test(c))).toEqual([]);
+    expect((await cluster(f.fleet)).nodes.find((n) => n.name === 'node-1')?.unschedulable ?? false).toBe(false);
+    const rt1 = await runtimeOn(f.fleet, 'node-1');
+    expect(rt1.units, rt1.journal).toBe('active active');
+    expect(await fileTree(f.fleet.node('node-1'))).toEqual(node1Before);
+  });
+});
