@@ -43,7 +43,7 @@ function runAndKill(args: string[], env: Record<string, string>, delayMs: number
 }
 
 describe('crash safety', () => {
-  it(`resumes to the end state after SIGKILL at random moments (${ITERATIONS} times)`, { timeout: 600_000 }, async () => {
+  it(`resumes to the end state after SIGKILL at random moments (${ITERATIONS} times)`, { timeout: Math.max(600_000, ITERATIONS * 10_000) }, async () => {
     let kills = 0;
     for (let i = 0; i < ITERATIONS; i++) {
       const stateDir = path.join(work, `state-${i}`);
@@ -73,6 +73,7 @@ describe('crash safety', () => {
       expect(state.unfinished).toBe(false);
       expect(state.summary?.status).toBe('succeeded');
       await verifyEndState(f.fleet, i);
+      if (ITERATIONS > 20 && (i + 1) % 20 === 0) console.log(`crash loop: ${i + 1}/${ITERATIONS} iterations ended in the end state (${kills} kills so far)`);
     }
     // The random delays must actually have interrupted runs, or the test proves nothing.
     expect(kills).toBeGreaterThanOrEqual(Math.ceil(ITERATIONS / 2));
