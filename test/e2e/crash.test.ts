@@ -60,7 +60,13 @@ describe('crash safety', () => {
       if (ids.length === 0 || !(await fs.stat(path.join(runsDir, ids[0] as string, 'journal.ndjson')).catch(() => null))) {
         const r = await slipway(args, { env });
         expect(r.code, r.stderr).toBe(0);
-        journalFile = path.join(runsDir, (await fs.readdir(runsDir))[0] as string, 'journal.ndjson');
+        // A kill between creating the run folder and the first journal line leaves a folder
+        // without a journal (nothing ran); the run that counts is the one with a journal.
+        const withJournal = [];
+        for (const id of (await fs.readdir(runsDir)).sort()) {
+          if (await fs.stat(path.join(runsDir, id, 'journal.ndjson')).catch(() => null)) withJournal.push(id);
+        }
+        journalFile = path.join(runsDir, withJournal.at(-1) as string, 'journal.ndjson');
       } else {
         journalFile = path.join(runsDir, ids[0] as string, 'journal.ndjson');
         const contents = await readJournal(journalFile);
