@@ -213,11 +213,11 @@ export class FleetNode {
 
   /** Freezes every process of the node (SIGSTOP): connections hang, nothing answers. */
   freeze(): void {
-    for (const p of this.processes()) if (p.nsPid !== 1) safeKill(p.hostPid, 'SIGSTOP');
+    for (const p of this.processes()) if (p.hostPid !== this.record.initPid) safeKill(p.hostPid, 'SIGSTOP');
   }
 
   thaw(): void {
-    for (const p of this.processes()) if (p.nsPid !== 1) safeKill(p.hostPid, 'SIGCONT');
+    for (const p of this.processes()) if (p.hostPid !== this.record.initPid) safeKill(p.hostPid, 'SIGCONT');
   }
 
   /** Makes `command` on the node exit with `exitCode` after printing `stderr`. */
@@ -254,23 +254,19 @@ export class FleetNode {
 
   // ------------------------------------------------------------------ processes
 
-  /** Every process in the node's PID namespace. */
+  /**
+   * Every process of the node: its init and all descendants, including those in nested PID
+   * namespaces (pause containers and other sandboxes the node's runtime starts).
+   */
   processes(): NodeProcess[] {
     if (!this.isRunning()) return [];
-    let nsId: string;
-    try {
-      nsId = readlinkSync(`/proc/${this.record.initPid}/ns/pid`);
-    } catch {
-      return [];
-    }
-    const out: NodeProcess[] = [];
+    const all: NodeProcess[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        if (readlinkSync(`/proc/${entry}/ns/pid`) !== nsId) continue;
         const status = readFileSync(`/proc/${entry}/status`, 'utf8');
         const nsPids = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
-        out.push({
+        all.push({
           hostPid: Number(entry),
           nsPid: Number(nsPids[nsPids.length - 1]),
           hostPpid: Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
@@ -281,7 +277,14 @@ export class FleetNode {
         /* exited while we looked */
       }
     }
-    return out;
+    const parent = new Map(all.map((p) => [p.hostPid, p.hostPpid]));
+    const inNode = (pid: number): boolean => {
+      for (let p = pid, hops = 0; p > 1 && hops < 1000; p = parent.get(p) ?? 0, hops++) {
+        if (p === this.record.initPid) return true;
+      }
+      return false;
+    };
+    return all.filter((p) => inNode(p.hostPid));
   }
 
   /** The listening sshd (the init records its PID; sessions re-parented to init are not it). */
@@ -303,7 +306,7 @@ export class FleetNode {
     } catch {
       return false; // not started yet
     }
-    return !this.processes().some((p) => p.nsPid === nsPid && p.state !== 'Z');
+    return !this.processes().some((p) => p.nsPid === nsPid && p.hostPpid === this.record.initPid && p.state !== 'Z');
   }
 
   /** True when this node's sshd holds the listening socket of its port (/proc/net/tcp inodes). */

@@ -37,6 +37,8 @@ describe('crictl stand-in on real sandboxes', () => {
 
   it('rmp refuses a ready sandbox, rmp -f removes one, rmp -fa the rest; the pause processes end', async () => {
     const ids = (await crictl('pods', '-q')).stdout.trim().split('\n');
+    // Each sandbox is a real pause process in the node (in its own PID namespace).
+    expect(f.fleet.node('node-1').processes().filter((p) => p.comm === 'pause')).toHaveLength(ids.length);
     const first = ids[0] as string;
     const refused = await crictl('rmp', first.slice(0, 13));
     expect(refused.code).toBe(1);

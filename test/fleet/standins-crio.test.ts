@@ -21,6 +21,7 @@ describe('CRI-O stand-in', () => {
 
   it('after apt-get install cri-o=1.30.6-1 the merged config says crun, and the old sandboxes are lost to CRI-O', async () => {
     const pauseBefore = f.fleet.node('node-1').processes().filter((p) => p.comm === 'pause').length;
+    expect(pauseBefore).toBe(profilePods('node-1').length); // the sandboxes are real processes
     const r = await sh(`DEBIAN_FRONTEND=noninteractive apt-get install -y -q cri-o=${PACKAGE_VERSIONS.crio130} 2>&1`);
     expect(r.code, r.stdout).toBe(0);
     expect((await sh('grep -h default_runtime /etc/crio/crio.conf')).stdout).toBe('default_runtime = "runc"\n');
