@@ -243,11 +243,6 @@ export class SshRemote implements Remote {
 
   // ------------------------------------------------------------------ commands
 
-  /** The command line sent to the remote shell: argv quoted, wrapped in timeout and sudo. */
-  commandLine(argv: readonly string[], options: ExecOptions = {}): string {
-    return this.command(argv, options).line;
-  }
-
   private becomes(options: ExecOptions): boolean {
     return (options.become ?? this.target.become) && this.target.user !== 'root';
   }

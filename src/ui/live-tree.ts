@@ -47,8 +47,7 @@ const NODE_STATUS: Record<NodeOutcome, string> = {
   interrupted: 'interrupted',
 };
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- room for renderer options
-export interface LiveTreeOptions {}
+
 
 export class LiveTree {
   private readonly steps = new Map<string, Deferred<Outcome>>();
@@ -67,10 +66,6 @@ export class LiveTree {
   private running: Promise<unknown> | undefined;
   private start: RunShape | undefined;
   private stopped: string | undefined;
-
-  constructor(private readonly options: LiveTreeOptions = {}) {
-    void this.options;
-  }
 
   readonly listener: EventListener = (e: RunEvent) => this.onEvent(e);
 
