@@ -11,6 +11,7 @@ import { isRecord } from '../playbook/input/field-path.js';
 import { bundledSchema, validateWithSchema } from '../playbook/input/json-schema.js';
 import { ProblemList } from '../playbook/input/problem-list.js';
 import { readInputFile } from '../playbook/input/read-file.js';
+import { decodeUtf8 } from '../playbook/input/utf8.js';
 import { schemaProblems } from '../playbook/input/schema-problems.js';
 import { YamlSource } from '../playbook/input/yaml-source.js';
 import { readAnsibleInventory } from './ansible-groups.js';
@@ -47,7 +48,7 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
     sshConfigFile,
     defaultIdentityFiles: await existingFiles(defaultKeyNames.map((n) => path.join(home, '.ssh', n))),
   };
-  return parseInventory(file, bytes.toString('utf8'), context);
+  return parseInventory(file, decodeUtf8(file, bytes), context);
 }
 
 /** Like loadInventory, from text in memory and with the SSH context given. */

@@ -11,6 +11,7 @@ import { isRecord } from './input/field-path.js';
 import { bundledSchema, validateWithSchema } from './input/json-schema.js';
 import { ProblemList } from './input/problem-list.js';
 import { readInputFile } from './input/read-file.js';
+import { decodeUtf8 } from './input/utf8.js';
 import { schemaProblems } from './input/schema-problems.js';
 import { YamlSource } from './input/yaml-source.js';
 import { rememberLocations } from './locations.js';
@@ -33,7 +34,7 @@ export async function loadPlaybook(file: string, options: LoadPlaybookOptions = 
 /** Like loadPlaybook, from content already in memory; `file` is used in messages. */
 export function parsePlaybook(file: string, content: string | Uint8Array, options: LoadPlaybookOptions = {}): Playbook {
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const parsed = YamlSource.parse(file, Buffer.from(bytes).toString('utf8'));
+  const parsed = YamlSource.parse(file, typeof content === 'string' ? content : decodeUtf8(file, bytes));
   if (parsed.problems.length > 0) throw new InputError(parsed.problems);
   const { source, data } = parsed;
   if (!isRecord(data)) throw new InputError([source.problemAt([], rootProblem(data))]);
