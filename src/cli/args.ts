@@ -1,6 +1,7 @@
 /** Shared command-line parsing: node's parseArgs, with errors as InputError (exit 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import { parseExtraVars } from './inputs.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -24,4 +25,26 @@ export const connectionOptions = {
 export function requireInventory(value: string | undefined, usage: string): string {
   if (!value) throw new InputError(`an inventory is required: -i INVENTORY\n${usage}`);
   return value;
+}
+
+/** `-e` pairs; a malformed one is reported with the command's usage, like other bad arguments. */
+export function extraVarsOf(pairs: string[] | undefined, usage: string): Record<string, unknown> {
+  try {
+    return parseExtraVars(pairs ?? []);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`${err.message}\n${usage}`, { cause: err });
+    throw err;
+  }
+}
+
+export function onePlaybook(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new InputError(`expected one PLAYBOOK file (found ${positionals.length})\n${usage}`);
+  return positionals[0] as string;
+}
+
+/** `--output` of run and resume: the live tree on a terminal, plain lines elsewhere. */
+export function outputMode(value: string | undefined, usage: string): 'tree' | 'plain' | 'json' {
+  const output = value ?? (process.stdout.isTTY ? 'tree' : 'plain');
+  if (output !== 'tree' && output !== 'plain' && output !== 'json') throw new InputError(`--output must be tree, plain or json (found '${output}')\n${usage}`);
+  return output;
 }

@@ -5,18 +5,19 @@
  */
 import { EXIT, SlipwayError } from '../errors.js';
 import { runCommand } from './commands.js';
+import { printErr } from './output.js';
 
 async function main(): Promise<number> {
   try {
     return await runCommand(process.argv.slice(2));
   } catch (err) {
     if (err instanceof SlipwayError) {
-      process.stderr.write(`slipway: ${err.message}\n`);
+      printErr(`slipway: ${err.message}`);
       return err.exitCode;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`slipway: internal error: ${msg}\n`);
-    if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    printErr(`slipway: internal error: ${msg}`);
+    if (process.env.SLIPWAY_DEBUG && err instanceof Error && err.stack) printErr(err.stack);
     else process.stderr.write('(set SLIPWAY_DEBUG=1 for details, and please report it)\n');
     return EXIT.stepFailed;
   }

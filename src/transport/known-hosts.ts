@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 
 export interface KnownHostEntry {
   line: number;
@@ -86,10 +87,22 @@ export function verifyHostKey(entries: KnownHostEntry[], host: string, port: num
   return { verdict: 'unknown' };
 }
 
-/** Appends a hashed entry, as `ssh -o StrictHostKeyChecking=accept-new` does. */
+/**
+ * Appends a hashed entry, as `ssh -o StrictHostKeyChecking=accept-new` does. Like OpenSSH, a
+ * missing directory of the file (`~/.ssh`) is created with mode 0700 (its parent must exist),
+ * and a missing file is created by opening it for appending (0666 less the umask, usually 0644).
+ * One line a write, in append mode: connections recording keys at once do not mix their lines.
+ */
 export async function appendKnownHost(file: string, host: string, port: number, key: Buffer): Promise<void> {
   const salt = randomBytes(20);
   const hash = createHmac('sha1', salt).update(knownHostName(host, port)).digest('base64');
   const line = `|1|${salt.toString('base64')}|${hash} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
-  await fs.appendFile(file, line, { mode: 0o600 });
+  const dir = path.dirname(file);
+  try {
+    await fs.mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') throw new Error(`cannot create ${dir} for ${file}: ${code === 'ENOENT' ? `${path.dirname(dir)} does not exist` : (err as Error).message}`, { cause: err });
+  }
+  await fs.appendFile(file, line);
 }

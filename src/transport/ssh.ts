@@ -175,7 +175,12 @@ export class SshRemote implements Remote {
       throw this.connectError(err, t, where, verdict, offered, keys.map((k) => k.file), jumpHost);
     }
     if (verdict?.verdict === 'unknown' && offered && knownHostsFile) {
-      await appendKnownHost(knownHostsFile, t.address, t.port, offered);
+      try {
+        await appendKnownHost(knownHostsFile, t.address, t.port, offered);
+      } catch (err) {
+        ssh.dispose();
+        throw new TransportError(this.host, 'host-key-unknown', `cannot record the new host key of ${knownHostName(t.address, t.port)} in ${knownHostsFile}: ${errorText(err)}`, { cause: err });
+      }
     }
     return ssh;
   }

@@ -294,6 +294,9 @@ export class LiveTree {
         // listr2 picks the simple renderer itself when the output is not a terminal.
         renderer: 'default',
         fallbackRenderer: 'simple',
+        // listr2's own SIGINT handler would end the process (exit 127) mid-step; Ctrl-C is the
+        // CLI's: finish the steps in flight, journal, and stop (exit 130).
+        registerSignalListeners: false,
         rendererOptions: {
           collapseSubtasks: false,
           collapseSkips: true,

@@ -1,5 +1,6 @@
 /** Plain lines for logs and non-terminals: one line an event that matters. */
 import type { EventListener, RunEvent } from '../runner/events.js';
+import { terminalSafeJson } from './terminal-text.js';
 
 const MARK = { ok: 'ok', changed: 'changed', skipped: 'skipped' } as const;
 
@@ -59,9 +60,9 @@ export function jsonListener(write: (line: string) => void): EventListener {
     if (e.type === 'step.done' && 'undo' in e) {
       const { undo: _undo, ...rest } = e;
       void _undo;
-      write(JSON.stringify(rest));
+      write(terminalSafeJson(rest));
       return;
     }
-    write(JSON.stringify(e));
+    write(terminalSafeJson(e));
   };
 }

@@ -386,3 +386,35 @@ steps:
     }
   });
 });
+
+describe('--accept-new-host-keys without a known_hosts file', () => {
+  it('creates ~/.ssh (0700) and known_hosts as OpenSSH does, records every node, and the next run needs no flag', async () => {
+    // A fresh operator account: a home directory with no ~/.ssh at all.
+    const home = path.join(work, 'fresh-home');
+    await fs.mkdir(home);
+    const inventory = await writeInventory('no-known-hosts.yaml', { slipway_known_hosts: undefined });
+    expect(await fs.readFile(inventory, 'utf8')).not.toContain('slipway_known_hosts');
+    const pb = await writeFile('touch-fresh.yaml', `name: fresh\nsteps:\n  - id: touch\n    uses: command\n    with: {argv: [touch, /var/lib/fresh-home], creates: /var/lib/fresh-home}\n`);
+
+    const refused = await slipway(['run', pb, '-i', inventory, '--output', 'plain'], { env: env({ HOME: home }) });
+    expect(refused.code).toBe(3);
+    noStack(refused);
+    expect(refused.stdout).toContain(`it is not in ${path.join(home, '.ssh', 'known_hosts')}`);
+
+    const r = await slipway(['run', pb, '-i', inventory, '--accept-new-host-keys', '--output', 'plain'], { env: env({ HOME: home }) });
+    noStack(r);
+    expect(r.stdout + r.stderr).not.toContain('ENOENT');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const dir = await fs.stat(path.join(home, '.ssh'));
+    expect(dir.mode & 0o777).toBe(0o700);
+    const file = path.join(home, '.ssh', 'known_hosts');
+    expect((await fs.stat(file)).mode & 0o022).toBe(0); // not writable by others (0644 under the usual umask)
+    const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(f.fleet.nodes.length);
+    for (const line of lines) expect(line).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 [A-Za-z0-9+/=]+$/);
+
+    const again = await slipway(['run', pb, '-i', inventory, '--output', 'plain'], { env: env({ HOME: home }) });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect((await fs.readFile(file, 'utf8')).trim().split('\n')).toEqual(lines);
+  });
+});

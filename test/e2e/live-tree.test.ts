@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
-import { runInTerminal } from '../support/terminal.js';
+import { events, slipway } from '../support/cli.js';
+import { runInTerminal, startInTerminal } from '../support/terminal.js';
 
 const f = useFleet({ nodes: 2 });
 let work: string;
@@ -162,5 +163,81 @@ steps:
     ]);
     expect(r.screen).toMatch(/^↓ batch 2\/2: node-1: not started: node cp-1 failed \(onFailure: stop\)$/m);
     expect(r.screen).toMatch(/^stopped: node cp-1 failed \(onFailure: stop\)$/m);
+  });
+
+  it('Ctrl-C once stops after the step in flight: exit 130, the resume hint, a closed journal; resume finishes', async () => {
+    const pb = await writePlaybook(
+      'ctrl-c.yaml',
+      `name: live-tree-ctrl-c
+hosts: workers
+rolling: {batch: 1}
+steps:
+  - id: slow
+    name: Slow step
+    uses: command
+    with: {argv: [sh, -c, 'sleep 2; touch /var/lib/ctrl-c.slow'], creates: /var/lib/ctrl-c.slow}
+  - id: after
+    uses: command
+    with: {argv: [touch, /var/lib/ctrl-c.after], creates: /var/lib/ctrl-c.after}
+`,
+    );
+    const t = await startInTerminal(['run', pb, '-i', f.fleet.inventoryFile, '--output', 'tree'], { env: env(), cols: 160, rows: 40 });
+    const node1 = f.fleet.node('node-1');
+    for (let i = 0; i < 200; i++) {
+      if ((await node1.exec(['sh', '-c', 'ps -eo args | grep -c "^sleep 2" || true'])).stdout.trim() !== '0') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await t.press('C-c');
+    const r = await t.done();
+    expect(r.code, r.screen).toBe(130);
+    expect(r.screen).toContain('slipway: stopping after the steps in flight (Ctrl-C again to kill them)');
+    expect(r.screen).not.toContain('Interrupted.'); // listr2's own handler
+    const runId = /^run (\S+): interrupted:/m.exec(r.screen)?.[1];
+    expect(runId, r.screen).toBeDefined();
+    expect(r.screen).toContain(`resume with: slipway resume ${runId}`);
+    // The step in flight finished and was journaled; nothing else started; the journal is closed.
+    const journal = events(await fs.readFile(path.join(work, 'state', 'runs', runId as string, 'journal.ndjson'), 'utf8'));
+    expect(journal.filter((e) => e.type === 'step.start').map((e) => `${String(e.host)} ${String(e.step)}`)).toEqual(['node-1 slow']);
+    expect(journal.find((e) => e.type === 'step.done' && e.step === 'slow'), JSON.stringify(journal) + r.screen).toMatchObject({ host: 'node-1', status: 'changed' });
+    expect(journal.at(-1)).toMatchObject({ type: 'run.summary', status: 'interrupted', exitCode: 130 });
+    expect(await node1.readFile('/var/lib/ctrl-c.slow')).toBe('');
+    expect(await node1.readFile('/var/lib/ctrl-c.after')).toBeNull();
+
+    const resumed = await slipway(['resume', runId as string, '--output', 'plain'], { env: env() });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    for (const n of ['node-1', 'node-2']) expect(await f.fleet.node(n).readFile('/var/lib/ctrl-c.after'), n).toBe('');
+  });
+
+  it('shows control bytes from the playbook and from a node escaped, never raw', async () => {
+    const pb = await writePlaybook(
+      'escapes.yaml',
+      `name: "tree \\e[2J\\e]0;owned\\a"
+hosts: node-1
+steps:
+  - id: noisy
+    name: "Noisy \\e[31mred"
+    uses: command
+    with: {argv: [sh, -c, 'printf "bad\\033[2Jclear\\n" >&2; exit 4']}
+`,
+    );
+    const r = await runInTerminal(['run', pb, '-i', f.fleet.inventoryFile, '--output', 'tree'], { env: env(), cols: 160, rows: 40 });
+    expect(r.code, r.screen).toBe(1);
+    // Had they reached the terminal raw, tmux would have acted on them: no literal text left.
+    expect(r.screen).toContain('Noisy \\x1b[31mred: failed');
+    expect(r.screen).toContain('bad\\x1b[2Jclear');
+
+    const plain = await slipway(['run', pb, '-i', f.fleet.inventoryFile, '--output', 'plain'], { env: env() });
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('bad\\x1b[2Jclear');
+    expect(plain.stdout + plain.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    const json = await slipway(['run', pb, '-i', f.fleet.inventoryFile, '--output', 'json'], { env: env() });
+    expect(json.stdout + json.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(events(json.stdout)[0]).toMatchObject({ type: 'run.start', playbookName: 'tree \x1b[2J\x1b]0;owned\x07' }); // the data, as JSON
+
+    const bad = await writePlaybook('escapes-bad.yaml', 'name: x\nsteps:\n  - uses: "sys\\e[2Jtemd"\n');
+    const v = await slipway(['validate', bad], { env: env() });
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain("unknown step type 'sys\\x1b[2Jtemd'");
+    expect(v.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   });
 });

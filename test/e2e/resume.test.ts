@@ -226,7 +226,8 @@ steps:
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 200));
+    // A second press, as a person makes one (one press delivered twice comes within ms).
+    await new Promise((r) => setTimeout(r, 400));
     child.kill('SIGINT');
     const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
     expect(code).toBe(130);

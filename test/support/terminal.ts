@@ -30,6 +30,8 @@ export interface TerminalResult {
 export interface Terminal {
   /** Types text (literally) into the terminal; `enter` presses Enter after it. */
   type(text: string, options?: { enter?: boolean }): Promise<void>;
+  /** Presses a key by its tmux name (`C-c`, `Enter`, `Escape`). */
+  press(key: string): Promise<void>;
   /** The screen now, with its scrollback. */
   screen(): Promise<string>;
   /** Waits until the screen matches `pattern`; returns the screen. */
@@ -99,6 +101,9 @@ export async function startInTerminal(args: string[], options: TerminalOptions =
     async type(text, { enter = false } = {}) {
       await tmux(socket, ['send-keys', '-t', 'slipway', '-l', text]);
       if (enter) await tmux(socket, ['send-keys', '-t', 'slipway', 'Enter']);
+    },
+    async press(key) {
+      await tmux(socket, ['send-keys', '-t', 'slipway', key]);
     },
     screen,
     async waitFor(pattern, timeoutMs = 20_000) {

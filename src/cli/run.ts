@@ -1,0 +1,161 @@
+/** `slipway run`, and what run and resume share: subscribers, Ctrl-C, the engine, the summary. */
+import path from 'node:path';
+import readline from 'node:readline/promises';
+import { InputError } from '../errors.js';
+import { runPlaybook } from '../runner/engine.js';
+import type { EventListener, RunInputs } from '../runner/events.js';
+import { Journal } from '../runner/journal.js';
+import type { RunJournalState } from '../runner/journal-state.js';
+import { redactSecrets } from '../runner/redact.js';
+import { createRunDir, newRunId, type RunDir } from '../runner/run-store.js';
+import type { SshOptions } from '../transport/ssh.js';
+import { LiveTree } from '../ui/live-tree.js';
+import { jsonListener, plainListener } from '../ui/plain.js';
+import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
+import { connectionOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory } from './args.js';
+import { becomePassword } from './become.js';
+import { loadInputs, type LoadedInputs } from './inputs.js';
+import { printErr, printOut } from './output.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const usage = 'usage: slipway run PLAYBOOK -i INVENTORY [--limit PATTERNS] [-e KEY=VALUE] [--output tree|plain|json]';
+  const { values, positionals } = parse(argv, { ...connectionOptions, output: { type: 'string' } }, usage);
+  const output = outputMode(values.output, usage);
+  const extraVars = extraVarsOf(values.extra, usage);
+  const inputs: RunInputs = {
+    playbookFile: path.resolve(onePlaybook(positionals, usage)),
+    inventoryFile: path.resolve(requireInventory(values.inventory, usage)),
+    limit: values.limit,
+    extraVars: redactSecrets(extraVars),
+    sshConfigFile: values['ssh-config'] ? path.resolve(values['ssh-config']) : undefined,
+  };
+  const loaded = await loadInputs({
+    playbookFile: inputs.playbookFile,
+    inventoryFile: inputs.inventoryFile,
+    limit: inputs.limit,
+    extraVars,
+    ...(inputs.sshConfigFile ? { sshConfigFile: inputs.sshConfigFile } : {}),
+  });
+  checkPauseConfirm(loaded.playbook.rolling.pause);
+  const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
+  const runId = newRunId();
+  const runDir = await createRunDir(runId, {
+    playbook: { ...loaded.playbook, extraVars },
+    inventory: { file: loaded.inventory.file, hosts: loaded.hosts, groups: loaded.inventory.groups },
+  });
+  return executeRun({
+    runId,
+    runDir,
+    output,
+    loaded,
+    inputs,
+    extraVars,
+    ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+  });
+}
+
+export function checkPauseConfirm(pause: number | 'confirm'): void {
+  if (pause === 'confirm' && !process.stdin.isTTY) {
+    throw new InputError('rolling.pause is "confirm", which asks on a terminal before each batch, but standard input is not a terminal; use a number of seconds instead');
+  }
+}
+
+async function confirmBatch(batch: number, hosts: string[]): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`\nstart batch ${batch} (${terminalSafe(hosts.join(', '))})? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export interface ExecuteRunArgs {
+  runId: string;
+  runDir: RunDir;
+  output: 'tree' | 'plain' | 'json';
+  loaded: LoadedInputs;
+  inputs: RunInputs;
+  extraVars: Record<string, unknown>;
+  ssh: SshOptions;
+  resume?: { state: RunJournalState; forced: boolean };
+}
+
+/** A second SIGINT sooner than this after the first is the same key press, delivered twice. */
+const DUPLICATE_SIGNAL_MS = 150;
+
+/** Tree and plain lines show event data on a terminal: made terminal-safe first. */
+function onTerminal(listener: EventListener): EventListener {
+  return (e) => listener(terminalSafeData(e));
+}
+
+/** run and resume: subscribers, Ctrl-C handling, the engine, the closing summary. */
+export async function executeRun(args: ExecuteRunArgs): Promise<number> {
+  const { runId, runDir, output } = args;
+  const journal = new Journal(runDir.journalFile);
+  const listeners: EventListener[] = [];
+  let tree: LiveTree | undefined;
+  if (output === 'json') listeners.push(jsonListener((line) => process.stdout.write(`${line}\n`)));
+  else if (output === 'plain') listeners.push(onTerminal(plainListener(printOut)));
+  else {
+    tree = new LiveTree();
+    listeners.push(onTerminal(tree.listener));
+  }
+
+  // Ctrl-C once: finish the steps in flight and stop. Twice: kill the commands in flight.
+  // One key press can arrive as two signals: the terminal sends SIGINT to the whole foreground
+  // process group, and a wrapper in it (npm run, timeout, tini) forwards its own copy. A
+  // second signal within DUPLICATE_SIGNAL_MS of the first is that same press.
+  const stop = new AbortController();
+  const kill = new AbortController();
+  let stoppedAt = 0;
+  const onSigint = () => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      stoppedAt = Date.now();
+      process.stderr.write(`\nslipway: stopping after the steps in flight (Ctrl-C again to kill them)\n`);
+    } else if (Date.now() - stoppedAt < DUPLICATE_SIGNAL_MS) {
+      return;
+    } else {
+      kill.abort();
+      process.stderr.write(`\nslipway: killing the commands in flight\n`);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const { summary } = await runPlaybook({
+      ...args.loaded,
+      inputs: args.inputs,
+      extraVars: args.extraVars,
+      ssh: args.ssh,
+      runId,
+      journal,
+      listeners,
+      stopSignal: stop.signal,
+      killSignal: kill.signal,
+      confirm: confirmBatch,
+      ...(args.resume ? { resume: args.resume } : {}),
+    });
+    await tree?.done();
+    if (output !== 'json') {
+      const t = summary.total;
+      const lines = [
+        `run ${runId}: ${summary.status}: ${t.ok} ok, ${t.changed} changed, ${t.skipped} skipped, ${t.failed} failed`,
+        ...Object.entries(summary.nodes)
+          .filter(([, n]) => n.status !== 'done')
+          .map(([host, n]) => `  ${host}: ${n.status}`),
+      ];
+      if (summary.stopped) lines.push(`stopped: ${summary.stopped}`);
+      if (summary.status !== 'succeeded') lines.push(`resume with: slipway resume ${runId}    roll back with: slipway rollback ${runId}`);
+      lines.push(`journal: ${runDir.journalFile}`);
+      if (output === 'tree') printErr(`\n${lines.join('\n')}`);
+      else printOut(lines.slice(output === 'plain' ? 1 : 0).join('\n'));
+    }
+    return summary.exitCode;
+  } finally {
+    journal.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
