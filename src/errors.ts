@@ -10,6 +10,8 @@ export const EXIT = {
   badInput: 2,
   unreachable: 3,
   rollbackFailed: 4,
+  /** The nodes are held by another live slipway process; nothing was done. */
+  busy: 5,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -1,5 +1,7 @@
 /** `slipway resume`: continue a failed or interrupted run from its journal. */
 import { EXIT, InputError } from '../errors.js';
+import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
+import { stateDir } from '../runner/run-store.js';
 import { connectionOptions, extraVarsOf, outputMode, parse } from './args.js';
 import { becomePassword } from './become.js';
 import { printErr, printOut } from './output.js';
@@ -16,6 +18,7 @@ export async function resume(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
   const output = outputMode(values.output, usage);
   const { runId, runDir, state, tornTail } = await openRun(positionals[0]);
+  await refuseIfRunning(runId, runDir.dir, 'resume');
   if (!state.unfinished && state.summary?.status === 'succeeded') {
     printOut(`run ${runId} already succeeded: nothing to resume`);
     return EXIT.ok;
@@ -25,9 +28,11 @@ export async function resume(argv: string[]): Promise<number> {
   if (tornTail) printErr(`slipway: the journal's last line was cut short by a crash; it is ignored`);
   checkPauseConfirm(loaded.playbook.rolling.pause);
   const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
+  const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'resume'), loaded.hosts);
   return executeRun({
     runId,
     runDir,
+    locks,
     output,
     loaded,
     inputs: state.start.inputs,

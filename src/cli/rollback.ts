@@ -3,6 +3,8 @@ import { InputError } from '../errors.js';
 import { selectHosts } from '../inventory/load.js';
 import { rollbackRun } from '../runner/engine.js';
 import { Journal } from '../runner/journal.js';
+import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
+import { stateDir } from '../runner/run-store.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
 import { connectionOptions, extraVarsOf, parse } from './args.js';
@@ -29,14 +31,17 @@ export async function rollback(argv: string[]): Promise<number> {
   if (values.to !== 'checkpoint' && values.to !== 'start') throw new InputError(`--to must be checkpoint or start (found '${values.to}')\n${usage}`);
   if (values.output !== 'plain' && values.output !== 'json') throw new InputError(`--output must be plain or json (found '${values.output}')\n${usage}`);
   const { runId, runDir, state } = await openRun(positionals[0]);
+  await refuseIfRunning(runId, runDir.dir, 'roll back');
   const { loaded, extraVars } = await reloadInputs(state, extraVarsOf(values.extra, usage), values.force === true, runId);
   const runHosts = new Set(state.start.hosts);
   const hosts = (values.limit ? selectHosts(loaded.inventory, state.start.hosts, values.limit) : loaded.hosts).filter((h) => runHosts.has(h.name));
   const sudoPassword = await becomePassword(hosts, values['ask-become-pass'] === true);
+  const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'rollback'), hosts);
   const journal = new Journal(runDir.journalFile);
   const listener =
     values.output === 'json' ? jsonListener((line) => process.stdout.write(`${line}\n`)) : plainListener((line) => printOut(line));
   try {
+    await locks.recordOwner(runDir.dir);
     const result = await rollbackRun({
       playbook: loaded.playbook,
       inventory: loaded.inventory,
@@ -54,5 +59,6 @@ export async function rollback(argv: string[]): Promise<number> {
     return result.exitCode;
   } finally {
     journal.close();
+    await locks.release();
   }
 }

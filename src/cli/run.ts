@@ -7,7 +7,8 @@ import type { EventListener, RunInputs } from '../runner/events.js';
 import { Journal } from '../runner/journal.js';
 import type { RunJournalState } from '../runner/journal-state.js';
 import { redactSecrets } from '../runner/redact.js';
-import { createRunDir, newRunId, type RunDir } from '../runner/run-store.js';
+import { currentOwner, NodeLocks } from '../runner/node-locks.js';
+import { createRunDir, newRunId, stateDir, type RunDir } from '../runner/run-store.js';
 import type { SshOptions } from '../transport/ssh.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
@@ -39,13 +40,22 @@ export async function run(argv: string[]): Promise<number> {
   checkPauseConfirm(loaded.playbook.rolling.pause);
   const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
   const runId = newRunId();
-  const runDir = await createRunDir(runId, {
-    playbook: { ...loaded.playbook, extraVars },
-    inventory: { file: loaded.inventory.file, hosts: loaded.hosts, groups: loaded.inventory.groups },
-  });
+  // Before the run folder: a run refused because its nodes are busy leaves nothing behind.
+  const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'run'), loaded.hosts);
+  let runDir: RunDir;
+  try {
+    runDir = await createRunDir(runId, {
+      playbook: { ...loaded.playbook, extraVars },
+      inventory: { file: loaded.inventory.file, hosts: loaded.hosts, groups: loaded.inventory.groups },
+    });
+  } catch (err) {
+    await locks.release();
+    throw err;
+  }
   return executeRun({
     runId,
     runDir,
+    locks,
     output,
     loaded,
     inputs,
@@ -73,6 +83,8 @@ async function confirmBatch(batch: number, hosts: string[]): Promise<boolean> {
 export interface ExecuteRunArgs {
   runId: string;
   runDir: RunDir;
+  /** The nodes' locks, held for the run; released when it ends. */
+  locks: NodeLocks;
   output: 'tree' | 'plain' | 'json';
   loaded: LoadedInputs;
   inputs: RunInputs;
@@ -91,6 +103,15 @@ function onTerminal(listener: EventListener): EventListener {
 
 /** run and resume: subscribers, Ctrl-C handling, the engine, the closing summary. */
 export async function executeRun(args: ExecuteRunArgs): Promise<number> {
+  try {
+    await args.locks.recordOwner(args.runDir.dir);
+    return await executeLockedRun(args);
+  } finally {
+    await args.locks.release();
+  }
+}
+
+async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
   const { runId, runDir, output } = args;
   const journal = new Journal(runDir.journalFile);
   const listeners: EventListener[] = [];

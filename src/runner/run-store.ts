@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import type { RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 import { readJournal } from './journal.js';
 import { journalState, nodeTally } from './journal-state.js';
+import { liveOwnerOf } from './node-locks.js';
 import { redactSecrets } from './redact.js';
 
 export function stateDir(): string {
@@ -82,7 +83,10 @@ export async function listRuns(): Promise<RunListing[]> {
     if (!start) continue;
     const state = journalState(events);
     const summary = state.summary;
-    const status = state.unfinished ? 'interrupted (resume it)' : (summary?.status ?? '?');
+    // A live process writing the journal now: the run is under way, not interrupted.
+    const owner = await liveOwnerOf(path.join(dir, id));
+    const running = owner ? `running (slipway ${owner.command}, pid ${owner.pid})` : undefined;
+    const status = running ?? (state.unfinished ? 'interrupted (resume it)' : (summary?.status ?? '?'));
     const lastSummary = events.findLast((e): e is RunSummaryEvent => e.type === 'run.summary');
     const counts = lastSummary
       ? `${lastSummary.total.ok} ok, ${lastSummary.total.changed} changed, ${lastSummary.total.skipped} skipped, ${lastSummary.total.failed} failed`
