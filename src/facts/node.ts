@@ -3,6 +3,8 @@
  * fixed script; nothing from playbooks or inventories is put into it) and a pure parser.
  */
 import type { Remote } from '../transport/types.js';
+import { probeCriFacts, type CriFacts } from './cri.js';
+import type { FactProbe } from './registry.js';
 
 export interface NodeFacts {
   hostname: string;
@@ -23,6 +25,8 @@ export interface NodeFacts {
   docker: { installed: boolean; version: string | undefined; active: boolean };
   crictl: { installed: boolean };
   kubectl: { installed: boolean };
+  /** What the runtime answers over CRI; only probed when asked for (`probes` has `cri`). */
+  cri?: CriFacts;
 }
 
 /** Prints `key=value` lines. Constant text: safe to send as is. */
@@ -43,9 +47,19 @@ for s in /run/containerd/containerd.sock /var/run/crio/crio.sock /run/crio/crio.
 exit 0
 `;
 
-export async function probeNodeFacts(remote: Remote, limits: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<NodeFacts> {
+/**
+ * The node's facts: the shell probe always; the CRI calls when `probes` includes `cri` (a
+ * condition tests a `cri.*` fact), to the socket the shell probe found served.
+ */
+export async function probeNodeFacts(
+  remote: Remote,
+  limits: { signal?: AbortSignal; timeoutMs?: number } = {},
+  probes: ReadonlySet<FactProbe> = new Set(['node']),
+): Promise<NodeFacts> {
   const r = await remote.run(['sh', '-c', NODE_FACTS_SCRIPT], limits);
-  return parseNodeFacts(r.stdout);
+  const facts = parseNodeFacts(r.stdout);
+  if (probes.has('cri')) facts.cri = await probeCriFacts(remote, facts.runtime.socket, limits);
+  return facts;
 }
 
 /** `Kubernetes v1.26.3` -> `1.26.3`; `containerd github.com/containerd/containerd 1.6.20~ds1 ...` -> `1.6.20~ds1`. */

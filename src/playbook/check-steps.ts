@@ -3,6 +3,7 @@
  * fits that type's params schema, `when:` is a sound condition, `{{ }}` references are well
  * formed, ids are unique.
  */
+import type { FactLookup } from '../facts/registry.js';
 import { checkCondition } from './condition-check.js';
 import { type FieldPath, isRecord } from './input/field-path.js';
 import { validateWithSchema } from './input/json-schema.js';
@@ -22,6 +23,7 @@ export interface CheckedStep {
 export function checkSteps(
   steps: unknown,
   stepTypes: StepTypeLookup,
+  facts: FactLookup,
   locator: Locator,
   problems: ProblemList,
 ): CheckedStep[] {
@@ -31,7 +33,7 @@ export function checkSteps(
     if (!isRecord(step)) return { id: '', when: undefined };
     checkUses(step, path, stepTypes, locator, problems);
     checkTemplates(step.with, [...path, 'with'], problems);
-    const when = 'when' in step ? checkCondition(step.when, [...path, 'when'], problems) : undefined;
+    const when = 'when' in step ? checkCondition(step.when, [...path, 'when'], problems, facts) : undefined;
     return { id: typeof step.id === 'string' ? step.id : defaultStepId(index, step.uses), when };
   });
   checkUniqueIds(steps, checked, problems);

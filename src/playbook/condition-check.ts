@@ -4,6 +4,8 @@
  * gets a message that names it.
  */
 import semver from 'semver';
+import type { FactLookup } from '../facts/registry.js';
+import { operatorProblem, unknownFactMessage, valueProblem } from './fact-tests.js';
 import { describeFound } from './input/describe.js';
 import { type FieldPath, isRecord } from './input/field-path.js';
 import type { ProblemList } from './input/problem-list.js';
@@ -20,8 +22,11 @@ const conditionShape = "a condition: {fact: <path>, <operator>: <value>}, or {al
 
 type Scalar = string | number | boolean;
 
-/** The condition at `path`, or undefined when it has problems (added to `problems`). */
-export function checkCondition(value: unknown, path: FieldPath, problems: ProblemList): Condition | undefined {
+/**
+ * The condition at `path`, or undefined when it has problems (added to `problems`). Fact names
+ * must be in `facts`, and each test must fit the fact's type.
+ */
+export function checkCondition(value: unknown, path: FieldPath, problems: ProblemList, facts: FactLookup): Condition | undefined {
   if (!isRecord(value)) {
     problems.add(path, `must be ${conditionShape} (found ${describeFound(value)})`);
     return undefined;
@@ -32,8 +37,8 @@ export function checkCondition(value: unknown, path: FieldPath, problems: Proble
     return undefined;
   }
   const combinator = combinators.find((c) => keys.includes(c));
-  if (combinator) return checkCombinator(value, combinator, path, problems);
-  return checkLeaf(value, path, problems);
+  if (combinator) return checkCombinator(value, combinator, path, problems, facts);
+  return checkLeaf(value, path, problems, facts);
 }
 
 function checkCombinator(
@@ -41,6 +46,7 @@ function checkCombinator(
   combinator: (typeof combinators)[number],
   path: FieldPath,
   problems: ProblemList,
+  facts: FactLookup,
 ): Condition | undefined {
   const strays = Object.keys(value).filter((k) => k !== combinator);
   for (const key of strays) {
@@ -51,14 +57,14 @@ function checkCombinator(
   }
   const inner = value[combinator];
   if (combinator === 'not') {
-    const condition = checkCondition(inner, [...path, 'not'], problems);
+    const condition = checkCondition(inner, [...path, 'not'], problems, facts);
     return condition && strays.length === 0 ? { not: condition } : undefined;
   }
   if (!Array.isArray(inner) || inner.length === 0) {
     problems.add([...path, combinator], `must be a non-empty list of conditions (found ${describeFound(inner)})`);
     return undefined;
   }
-  const items = inner.map((item, index) => checkCondition(item, [...path, combinator, index], problems));
+  const items = inner.map((item, index) => checkCondition(item, [...path, combinator, index], problems, facts));
   if (strays.length > 0 || items.some((c) => c === undefined)) return undefined;
   const conditions = items as Condition[];
   return combinator === 'all' ? { all: conditions } : { any: conditions };
@@ -68,7 +74,7 @@ function strayHint(combinator: string): string {
   return combinator === 'not' ? "put the whole test under 'not'" : `put each test in its own item of the '${combinator}' list`;
 }
 
-function checkLeaf(value: Record<string, unknown>, path: FieldPath, problems: ProblemList): LeafCondition | undefined {
+function checkLeaf(value: Record<string, unknown>, path: FieldPath, problems: ProblemList, facts: FactLookup): LeafCondition | undefined {
   const before = problems.count;
   const known: readonly string[] = [...subjects, ...conditionOperators, ...combinators];
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
@@ -103,6 +109,7 @@ function checkLeaf(value: Record<string, unknown>, path: FieldPath, problems: Pr
     });
   }
   for (const operator of operators) checkOperand(operator, value[operator], [...path, operator], problems);
+  if (problems.count === before && first && typeof value.fact === 'string') checkFactTest(value.fact, first, value[first], path, problems, facts);
 
   if (problems.count > before || !first) return undefined;
   const leaf: LeafCondition = {};
@@ -110,6 +117,27 @@ function checkLeaf(value: Record<string, unknown>, path: FieldPath, problems: Pr
   if (typeof value.var === 'string') leaf.var = value.var;
   setOperand(leaf, first, value[first]);
   return leaf;
+}
+
+/** The fact exists, and the test fits its type (operands holding a `{{ var }}` are checked once substituted). */
+function checkFactTest(name: string, operator: ConditionOperator, operand: unknown, path: FieldPath, problems: ProblemList, facts: FactLookup): void {
+  const fact = facts.get(name);
+  if (!fact) {
+    problems.add([...path, 'fact'], unknownFactMessage(name, facts));
+    return;
+  }
+  const wrongOperator = operatorProblem(fact, operator);
+  if (wrongOperator) {
+    problems.add([...path, operator], wrongOperator, { target: 'key' });
+    return;
+  }
+  const check = (item: unknown, at: FieldPath): void => {
+    if (!isScalar(item) || (typeof item === 'string' && hasTemplate(item))) return;
+    const problem = valueProblem(fact, item);
+    if (problem) problems.add(at, problem);
+  };
+  if (operator === 'equals' || operator === 'notEquals') check(operand, [...path, operator]);
+  if (operator === 'in' && Array.isArray(operand)) operand.forEach((item, i) => check(item, [...path, 'in', i]));
 }
 
 function checkOperand(operator: ConditionOperator, operand: unknown, path: FieldPath, problems: ProblemList): void {

@@ -103,6 +103,14 @@ function evaluateLeaf(leaf: LeafCondition, facts: unknown, vars: VarResolver): C
   throw new InputError(`when: the test on '${subject}' has no operator`);
 }
 
+/** Every fact name a condition tests. */
+export function conditionFacts(cond: Condition): string[] {
+  if ('all' in cond) return cond.all.flatMap(conditionFacts);
+  if ('any' in cond) return cond.any.flatMap(conditionFacts);
+  if ('not' in cond) return conditionFacts(cond.not);
+  return cond.fact !== undefined ? [cond.fact] : [];
+}
+
 /**
  * A version for semver from what tools print: `v1.27.3` -> 1.27.3, `1.30` -> 1.30.0,
  * Debian's `2:1.6.20~ds1-1+deb12u3` -> 1.6.20 (epoch and packaging suffix dropped).

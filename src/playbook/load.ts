@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
+import { registeredFacts, type FactLookup } from '../facts/registry.js';
 import { checkSteps, checkTemplates, type CheckedStep } from './check-steps.js';
 import { parseDuration } from './duration.js';
 import { describeFound } from './input/describe.js';
@@ -22,6 +23,8 @@ import { builtinNames, builtinRoot } from './var-resolver.js';
 export interface LoadPlaybookOptions {
   /** Step types to accept in `uses:`. Default: the built-in registry. */
   stepTypes?: StepTypeLookup;
+  /** Facts `when:` may test. Default: the built-in registry. */
+  facts?: FactLookup;
 }
 
 export const defaultStepTimeoutMs = 10 * 60_000;
@@ -46,7 +49,7 @@ export function parsePlaybook(file: string, content: string | Uint8Array, option
   );
   problems.addAll(schemaProblems(schemaErrors, data, { locator: source }));
   checkVarsSection(data.vars, problems);
-  const checked = checkSteps(data.steps, options.stepTypes ?? registeredStepTypes, source, problems);
+  const checked = checkSteps(data.steps, options.stepTypes ?? registeredStepTypes, options.facts ?? registeredFacts, source, problems);
   problems.throwIfAny();
 
   const playbook = buildPlaybook(file, bytes, data, checked, source);

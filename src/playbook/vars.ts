@@ -7,7 +7,9 @@ import semver from 'semver';
 import { InputError, type InputProblem } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import { findInventoryProblems } from './check-inventory.js';
+import { registeredFacts } from '../facts/registry.js';
 import { regexError } from './condition-check.js';
+import { valueProblem } from './fact-tests.js';
 import { type FieldPath, isRecord } from './input/field-path.js';
 import { validateWithSchema } from './input/json-schema.js';
 import { schemaProblems, type Locator } from './input/schema-problems.js';
@@ -172,11 +174,20 @@ function checkConditionVars(cond: Condition, path: FieldPath, resolver: VarResol
       problems.list.push({ location: problems.locator.locate([...path, 'var']), message: error.message });
     }
   }
-  for (const operator of ['equals', 'notEquals'] as const) substituteAll(cond[operator], [...path, operator], resolver, problems);
-  cond.in?.forEach((item, i) => substituteAll(item, [...path, 'in', i], resolver, problems));
   const add = (at: FieldPath, message: string): void => {
     problems.list.push({ location: problems.locator.locate(at), message });
   };
+  // A value a boolean or enum fact never takes, once its {{ var }} is substituted.
+  const fact = cond.fact !== undefined ? registeredFacts.get(cond.fact) : undefined;
+  const compare = (operand: string | number | boolean | undefined, at: FieldPath): void => {
+    const before = problems.list.length;
+    const value = substituteAll(operand, at, resolver, problems);
+    const substituted = problems.list.length === before && typeof operand === 'string' && hasTemplate(operand);
+    const problem = fact && substituted && typeof value === 'string' ? valueProblem(fact, value) : undefined;
+    if (problem) add(at, `${problem} (after substituting vars)`);
+  };
+  for (const operator of ['equals', 'notEquals'] as const) compare(cond[operator], [...path, operator]);
+  cond.in?.forEach((item, i) => compare(item, [...path, 'in', i]));
   const before = problems.list.length;
   const range = substituteAll(cond.satisfies, [...path, 'satisfies'], resolver, problems);
   const rangeChanged = problems.list.length === before && typeof range === 'string' && range !== cond.satisfies;

@@ -5,9 +5,11 @@
  */
 import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
+import { probeCriFacts } from '../facts/cri.js';
 import { probeNodeFacts, type NodeFacts } from '../facts/node.js';
+import { probesFor, type FactProbe } from '../facts/registry.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
-import { evaluateCondition } from '../playbook/condition.js';
+import { conditionFacts, evaluateCondition } from '../playbook/condition.js';
 import type { Playbook, StepSpec } from '../playbook/types.js';
 import { resolveStepParams, varsFor } from '../playbook/vars.js';
 import { getStepType } from '../steps/registry.js';
@@ -69,10 +71,10 @@ function errorText(err: unknown): string {
 async function whenSkipReason(
   step: StepSpec,
   vars: Record<string, unknown>,
-  readFacts: () => Promise<NodeFacts>,
+  readFacts: (probes: ReadonlySet<FactProbe>) => Promise<NodeFacts>,
 ): Promise<string | undefined> {
   if (!step.when) return undefined;
-  const facts = await readFacts();
+  const facts = await readFacts(probesFor(['hostname', ...conditionFacts(step.when)]));
   const verdict = evaluateCondition(step.when, facts, vars);
   return verdict.result ? undefined : `when: ${verdict.reason}`;
 }
@@ -89,8 +91,13 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
         return { host: node.name, reachable: false, error: errorText(err), steps: [] };
       }
       const vars = varsFor(input.playbook, node, input.extraVars);
+      // Plan reads the node as it is once; the CRI calls only when a condition needs them.
       let facts: NodeFacts | undefined;
-      const readFacts = async () => (facts ??= await probeNodeFacts(resolver.node(node)));
+      const readFacts = async (probes: ReadonlySet<FactProbe>) => {
+        facts ??= await probeNodeFacts(resolver.node(node));
+        if (probes.has('cri') && !facts.cri) facts.cri = await probeCriFacts(resolver.node(node), facts.runtime.socket);
+        return facts;
+      };
       for (const step of input.playbook.steps) {
         const base = { id: step.id, name: step.name, uses: step.uses };
         try {
@@ -261,7 +268,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     const c = counts.get(node.name) as Counts;
     sink.emit({ type: 'node.start', host: node.name });
     const vars = varsFor(playbook, node, options.extraVars);
-    const readFacts = () => probeNodeFacts(resolver.node(node), { signal: killSignal, timeoutMs: 60_000 });
+    const readFacts = (probes: ReadonlySet<FactProbe>) => probeNodeFacts(resolver.node(node), { signal: killSignal, timeoutMs: 60_000 }, probes);
     const done = doneBefore.get(node.name) ?? new Set<string>();
     let status: NodeOutcome = 'done';
     let nodeError: string | undefined;

@@ -156,10 +156,18 @@ describe('checkPlaybookVars', () => {
     expect(findPlaybookVarProblems(p, undefined, {}, options)).toEqual([]);
   });
 
+  it('checks a substituted value against a boolean or enum fact', () => {
+    const p = parsePlaybook('q.yaml', 'name: q\nsteps:\n  - uses: command\n    with: {argv: [a]}\n    when: {fact: runtime.name, equals: "{{ rt }}"}\n', options);
+    expect(findPlaybookVarProblems(p, undefined, { rt: 'containerd' }, options)).toEqual([]);
+    expect(findPlaybookVarProblems(p, undefined, { rt: 'dokcer' }, options).map(formatProblem)).toEqual([
+      "q.yaml:5:40: steps[0].when.equals: runtime.name is one of containerd, crio, docker, none (found 'dokcer'; did you mean 'docker'?) (after substituting vars)",
+    ]);
+  });
+
   it('checks substituted ranges', () => {
-    const p = parsePlaybook('r.yaml', 'name: r\nsteps:\n  - uses: command\n    with: {argv: [a]}\n    when: {fact: v, satisfies: ">={{ min }}"}\n', options);
+    const p = parsePlaybook('r.yaml', 'name: r\nsteps:\n  - uses: command\n    with: {argv: [a]}\n    when: {fact: kubelet.version, satisfies: ">={{ min }}"}\n', options);
     expect(findPlaybookVarProblems(p, undefined, { min: 'a.b' }, options).map(formatProblem)).toEqual([
-      "r.yaml:5:32: steps[0].when.satisfies: invalid semver range '>=a.b' (after substituting vars)",
+      "r.yaml:5:46: steps[0].when.satisfies: invalid semver range '>=a.b' (after substituting vars)",
     ]);
   });
 });
