@@ -1,17 +1,24 @@
 /**
  * Which CRI API versions containerd serves, by containerd release (field note 1).
  *
- * - containerd 1.4 and older: only `runtime.v1alpha2`. Clients that speak only `runtime.v1`
+ * - containerd 1.5 and older: only `runtime.v1alpha2`. Clients that speak only `runtime.v1`
  *   get UNIMPLEMENTED ("unknown service runtime.v1.RuntimeService"): OpenKruise >= 1.6
  *   ("Failed to new image service"), kubelet >= 1.26 (which dropped v1alpha2).
- * - containerd 1.5 to 1.7: both `runtime.v1` and `runtime.v1alpha2`.
+ * - containerd 1.6 and 1.7: both `runtime.v1` and `runtime.v1alpha2` (v1alpha2 deprecated in 1.7).
  * - containerd 2.0 and newer: only `runtime.v1` (v1alpha2 was removed).
  *
- * Source: containerd RELEASES.md, "Kubernetes Support" and "Deprecated containerd and kubernetes
- * versions" tables: v1.4 serves v1alpha2; v1.5 serves v1 (used by Kubernetes 1.23+) and
- * v1alpha2; "containerd v1.6.*, and v1.7.* support CRI v1 and v1alpha2 through EOL ... CRI
- * v1alpha2 is deprecated in v1.7 and will be removed in containerd v2.0". For Kubernetes 1.26+
- * (CRI v1 only) the same table recommends containerd 1.6.15+ or 1.7.0+.
+ * Sources: containerd RELEASES.md, "Kubernetes Support" and "Deprecated containerd and kubernetes
+ * versions" tables (1.4: v1alpha2 only; "containerd v1.6.*, and v1.7.* support CRI v1 and
+ * v1alpha2 through EOL ... CRI v1alpha2 is deprecated in v1.7 and will be removed in containerd
+ * v2.0"); docs/containerd-2.0.md (v1alpha2 removed). For 1.5, RELEASES.md's cell "v1 (1.23+)" is
+ * misleading: a containerd maintainer states that 1.5 has only v1alpha2 and will not work with
+ * Kubernetes 1.26 (containerd/containerd#7863, also cri-tools#883), and the backport of CRI v1
+ * to 1.5 (containerd/containerd#6197) was closed unmerged. For Kubernetes 1.26-1.28 RELEASES.md
+ * recommends containerd 1.6.15+ or 1.7.0+.
+ *
+ * A table says what a release should serve; what a node's runtime does serve is asked over gRPC
+ * (src/facts/cri.ts): a containerd whose CRI plugin is disabled in its config answers
+ * UNIMPLEMENTED whatever its version (containerd/containerd#14121).
  */
 import semver from 'semver';
 
@@ -26,13 +33,13 @@ export interface ContainerdCriRange {
 }
 
 export const CONTAINERD_CRI_APIS: readonly ContainerdCriRange[] = [
-  { range: '<1.5.0', apis: ['v1alpha2'], note: 'containerd before 1.5 serves only CRI v1alpha2' },
-  { range: '>=1.5.0 <2.0.0', apis: ['v1', 'v1alpha2'], note: 'containerd 1.5 to 1.7 serve CRI v1 and v1alpha2' },
+  { range: '<1.6.0', apis: ['v1alpha2'], note: 'containerd 1.5 and older serve only CRI v1alpha2' },
+  { range: '>=1.6.0 <2.0.0', apis: ['v1', 'v1alpha2'], note: 'containerd 1.6 and 1.7 serve CRI v1 and v1alpha2' },
   { range: '>=2.0.0', apis: ['v1'], note: 'containerd 2.0 and newer serve only CRI v1' },
 ];
 
 /** The first containerd release that serves CRI v1. */
-export const CONTAINERD_FIRST_CRI_V1 = '1.5.0';
+export const CONTAINERD_FIRST_CRI_V1 = '1.6.0';
 
 /** What containerd's release table recommends for a kubelet of 1.26 or newer (CRI v1 only). */
 export const CONTAINERD_RECOMMENDED_FOR_KUBELET_1_26 = '>=1.6.15';

@@ -8,6 +8,8 @@
  *                          upgrades through apt, restarts and verifies CRI v1 against the real
  *                          containerd, starts kubelet and uncordons, node by node; a second run
  *                          changes nothing.
+ *   containerd-1.5 fleet   containerd 1.5 serves only v1alpha2 too (containerd#7863), whatever a
+ *                          version table says: the node is upgraded like a 1.4 one.
  *   mixed fleet            node-1 already runs containerd 1.6: reported ok/skipped, never
  *                          touched. A PodDisruptionBudget that allows no disruption blocks the
  *                          drain of node-2: the run fails naming pod and budget, node-2 is rolled
@@ -162,7 +164,7 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
       expect(step('upgrade-containerd')?.summary).toBe(`install containerd=${version} (installed ${OLD}, upgrade)`);
       expect(step('restart-containerd')?.summary).toMatch(/^containerd: restart/);
       // Checked as the node is now: the diagnosis the upgrade before it fixes.
-      expect(step('verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.5 \/ runtime containerd version v1\.4\.13\).*unless a step before it upgrades/);
+      expect(step('verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.4\.13\).*unless a step before it upgrades/);
       // Start and uncordon put back what the steps before them change: nothing to do now.
       expect(step('start-kubelet')?.summary).toBe('kubelet is active, enabled');
       expect(step('uncordon')).toMatchObject({ via: 'cp-1', summary: `node ${node.host} is schedulable` });
@@ -233,7 +235,8 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
     const evs = events(r.stdout);
     // Per node: verify, start and uncordon ok; the five gated steps skipped.
     expect(summaryOf(evs).total).toEqual({ ok: 9, changed: 0, skipped: 15, failed: 0 });
-    expect(doneOf(evs, 'node-2', 'cordon')?.summary).toMatch(/^when: containerd\.version is '1\.6\.[^']+', which does not satisfy '<1\.5\.0'$/);
+    // Decided on what the runtime answers over CRI, not on a version table.
+    expect(doneOf(evs, 'node-2', 'cordon')?.summary).toBe('when: cri.v1 is true');
     expect(await trees(f.fleet)).toEqual(before);
   }, 120_000);
 });
@@ -257,7 +260,8 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     const [n1, n2] = plan.nodes;
     expect(n1?.host).toBe('node-1');
     expect(n1?.steps.map((s) => s.status)).toEqual(['skip', 'skip', 'skip', 'skip', 'skip', 'ok', 'ok', 'ok']);
-    for (const s of n1?.steps.slice(0, 5) ?? []) expect(s.reason).toMatch(/^when: containerd\.version is '1\.6\.[^']+', which does not satisfy '<1\.5\.0'/);
+    for (const s of n1?.steps.slice(0, 4) ?? []) expect(s.reason).toBe('when: cri.v1 is true');
+    expect(n1?.steps[4]?.reason).toBe('when: cri.v1 is true and kubelet.active is true, not false');
     expect(n1?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/^containerd 1\.6\.\S+ answers CRI v1 /);
     expect(n2?.steps.filter((s) => s.status === 'change').map((s) => s.id)).toEqual(STEPS.slice(0, 6));
     expect(await trees(f.fleet)).toEqual(before);
@@ -356,4 +360,35 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     expect(rt1.units, rt1.journal).toBe('active active');
     expect(await fileTree(f.fleet.node('node-1'))).toEqual(node1Before);
   });
+});
+
+describe('containerd-1.5 fleet: a release whose version suggests CRI v1, but which answers only v1alpha2', () => {
+  const f = useFleet({ nodes: 1, profile: 'containerd-1.5' });
+
+  beforeAll(async () => {
+    // One worker: let the web pod go (a budget of 1 of 1 would block every drain).
+    const state = await cluster(f.fleet);
+    for (const pdb of state.pdbs) pdb.minAvailable = 0;
+    await f.fleet.node('cp-1').writeFile(CLUSTER_STATE, JSON.stringify(state, null, 2) + '\n');
+  });
+
+  it('plan and run upgrade the node, decided on the live CRI answer; verify then gets CRI v1 from it', async () => {
+    expect((await runtimeOn(f.fleet, 'node-1')).version).toMatch(/ v1\.5\.18 /);
+    const plan = JSON.parse((await cli(f.fleet, 'plan')).stdout) as PlanJson;
+    expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change', 'change', 'change', 'change', 'ok', 'ok']);
+    expect(plan.nodes[0]?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.5\.18\)/);
+
+    const r = await cli(f.fleet, 'run');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const evs = events(r.stdout);
+    expect(evs.filter((e) => e.type === 'step.done').map((e) => `${String(e.step)}:${String(e.status)}`)).toEqual(
+      STEPS.map((id) => `${id}:${id === 'verify-cri' ? 'ok' : 'changed'}`),
+    );
+    expect(doneOf(evs, 'node-1', 'upgrade-containerd')?.summary).toBe(`install containerd=${version} (installed ${PACKAGE_VERSIONS.containerd15}, upgrade)`);
+    const rt = await runtimeOn(f.fleet, 'node-1');
+    expect(rt.pkg).toBe(version);
+    expect(rt.elf).toBe(true);
+    expect(rt.units, rt.journal).toBe('active active');
+    expect((await onNode(f.fleet, 'node-1', ['crictl', 'version'])).stdout).toMatch(/RuntimeApiVersion:\s+v1\n/);
+  }, 120_000);
 });

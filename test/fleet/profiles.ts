@@ -6,6 +6,8 @@
  *   containerd-1.4      every node: containerd 1.4.13-0fleet1 (CRI v1alpha2 only) and kubelet
  *                       1.23.17 installed and running (kubeadm's flags, --container-runtime=remote
  *                       included); cp-1 has kubectl and the cluster's state.
+ *   containerd-1.5      like containerd-1.4, with containerd 1.5.18-0fleet1: a release whose version
+ *                       table entry suggests CRI v1, but which serves only v1alpha2 (containerd#7863).
  *   crio-1.29           every node: cri-o 1.29.9 (runc by default, via /etc/crio/crio.conf) and
  *                       kubelet 1.26.15 running, real pod sandboxes (kube-proxy in the host
  *                       network, workloads in their own); cri-o 1.30.6 waits in the repository.
@@ -27,8 +29,8 @@ import { PACKAGE_VERSIONS } from './packages/catalog.js';
 import { packageLayer, repoLayer } from './packages/repo.js';
 import type { NodeSeed, SeedFile } from './seed.js';
 
-export type ProfileName = 'base' | 'containerd-1.4' | 'crio-1.29' | 'kubelet-1.26-flags' | 'mixed';
-export const PROFILES: readonly ProfileName[] = ['base', 'containerd-1.4', 'crio-1.29', 'kubelet-1.26-flags', 'mixed'];
+export type ProfileName = 'base' | 'containerd-1.4' | 'containerd-1.5' | 'crio-1.29' | 'kubelet-1.26-flags' | 'mixed';
+export const PROFILES: readonly ProfileName[] = ['base', 'containerd-1.4', 'containerd-1.5', 'crio-1.29', 'kubelet-1.26-flags', 'mixed'];
 
 export function isProfileName(name: string): name is ProfileName {
   return (PROFILES as readonly string[]).includes(name);
@@ -40,7 +42,8 @@ export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 export const CRIO_SOCKET = '/var/run/crio/crio.sock';
 export const CLUSTER_STATE = '/var/lib/fleet-kube/cluster.json';
 
-type Runtime = 'old-containerd' | 'containerd' | 'crio';
+/** old-containerd and containerd-1.5: the v1alpha2-only stand-in, as 1.4.13 and as 1.5.18. */
+type Runtime = 'old-containerd' | 'containerd-1.5' | 'containerd' | 'crio';
 
 interface NodePlan {
   runtime: Runtime;
@@ -114,7 +117,7 @@ export function clusterState(planOf: (node: string) => NodePlan, allNodes?: read
       name,
       unschedulable: false,
       kubeletVersion: kubeletVersionOf(p.kubelet),
-      containerRuntimeVersion: p.runtime === 'crio' ? 'cri-o://1.29.9' : p.runtime === 'old-containerd' ? 'containerd://1.4.13' : 'containerd://1.6.20',
+      containerRuntimeVersion: { crio: 'cri-o://1.29.9', 'old-containerd': 'containerd://1.4.13', 'containerd-1.5': 'containerd://1.5.18', containerd: 'containerd://1.6.20' }[p.runtime],
       roles: name.startsWith('cp-') ? ['control-plane'] : [],
       created: Date.UTC(2024, 0, 1),
     };
@@ -210,10 +213,11 @@ const enableLink = (unit: string): SeedFile => ({ path: `/etc/systemd/system/mul
 function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: string) => NodePlan, allNodes?: readonly string[]): NodeSeed {
   const installs = [`kubelet=${plan.kubelet}`];
   if (plan.runtime === 'old-containerd') installs.push(`containerd=${PACKAGE_VERSIONS.oldContainerd}`);
+  if (plan.runtime === 'containerd-1.5') installs.push(`containerd=${PACKAGE_VERSIONS.containerd15}`);
   if (plan.runtime === 'crio') installs.push(`cri-o=${PACKAGE_VERSIONS.crio129}`);
   const endpoint = plan.runtime === 'crio' ? `unix://${CRIO_SOCKET}` : `unix://${CONTAINERD_SOCKET}`;
   const runtimeUnit = plan.runtime === 'crio' ? 'crio.service' : 'containerd.service';
-  const realSandboxes = plan.runtime !== 'old-containerd';
+  const realSandboxes = plan.runtime !== 'old-containerd' && plan.runtime !== 'containerd-1.5';
   const pods = podsOf(node);
   const files: SeedFile[] = [
     { path: '/', layer: () => packageLayer(installs) },
@@ -274,6 +278,8 @@ function planFor(profile: Exclude<ProfileName, 'base'>, node: string): NodePlan 
   switch (profile) {
     case 'containerd-1.4':
       return { runtime: 'old-containerd', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 };
+    case 'containerd-1.5':
+      return { runtime: 'containerd-1.5', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 };
     case 'mixed':
       return node === 'node-1'
         ? { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 }

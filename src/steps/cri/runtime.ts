@@ -37,7 +37,7 @@ export async function withCriClient<T>(ctx: StepContext, socket: string, fn: (cl
 }
 
 /**
- * The API to talk to the runtime with: v1 when it serves it, else v1alpha2 (containerd < 1.5).
+ * The API to talk to the runtime with: v1 when it serves it, else v1alpha2 (containerd < 1.6).
  * Throws CriUnavailableError when the runtime cannot be reached.
  */
 export async function pickCriApi(client: CriClient): Promise<CriApi> {

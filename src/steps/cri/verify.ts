@@ -4,7 +4,7 @@
  * when the runtime is healthy; when it is not, apply waits up to `timeout` for it to become so
  * (right after a restart it may still be starting), then fails with the diagnosis.
  *
- * A runtime that answers only `runtime.v1alpha2` (containerd < 1.5) will not get better by
+ * A runtime that answers only `runtime.v1alpha2` (containerd < 1.6) will not get better by
  * waiting: apply fails at once and says what to upgrade (field note 1).
  */
 import { SlipwayError } from '../../errors.js';
@@ -85,7 +85,7 @@ export function v1alpha2OnlyDiagnosis(runtimeName: string, runtimeVersion: strin
     runtimeName === 'containerd'
       ? `upgrade containerd to >= ${CONTAINERD_FIRST_CRI_V1.replace(/\.0$/, '')}`
       : `upgrade ${runtimeName || 'the runtime'} to a release that serves runtime.v1`;
-  const why = runtimeName === 'containerd' && containerdServesCriV1(runtimeVersion) === false ? 'containerd <1.5' : 'no CRI v1';
+  const why = runtimeName === 'containerd' && containerdServesCriV1(runtimeVersion) === false ? `containerd <${CONTAINERD_FIRST_CRI_V1.replace(/\.0$/, '')}` : 'no CRI v1';
   return (
     `the runtime answers only CRI v1alpha2 (${why} / runtime ${runtimeName || '?'} version ${runtimeVersion || '?'}): ` +
     "clients that speak only runtime.v1 (OpenKruise >= 1.6, kubelet >= 1.26) fail with 'Failed to new image service'; " +

@@ -3,6 +3,7 @@
  * field notes talk about, plus the real Debian containerd as the upgrade target.
  *
  *   containerd 1.4.13-0fleet1   /usr/bin/containerd = CRI v1alpha2-only stand-in (containerd 1.4)
+ *   containerd 1.5.18-0fleet1   the same stand-in as containerd 1.5, which serves only v1alpha2 too
  *   containerd <host version>   the real Debian package, downloaded with `apt-get download`
  *   cri-o 1.29.9-1, 1.30.6-1    /usr/bin/crio stand-in; 1.30 ships 10-crio.conf with default_runtime = "crun"
  *   kubelet 1.23.17-1.1, 1.26.15-1.1, 1.27.16-1.1   /usr/bin/kubelet stand-in + unit + kubeadm drop-in
@@ -20,6 +21,7 @@ const run = promisify(execFile);
 
 export const PACKAGE_VERSIONS = {
   oldContainerd: '1.4.13-0fleet1',
+  containerd15: '1.5.18-0fleet1',
   crio129: '1.29.9-1',
   crio130: '1.30.6-1',
   kubelet123: '1.23.17-1.1',
@@ -103,15 +105,17 @@ function stopOnRemove(unit: string): string {
 fi`;
 }
 
-async function oldContainerdSpec(): Promise<DebSpec> {
+/** containerd 1.4 or 1.5 (a release that serves only CRI v1alpha2, containerd/containerd#7863). */
+async function oldContainerdSpec(version: string): Promise<DebSpec> {
   const real = await realContainerdDeb();
+  const upstream = `v${version.replace(/-[^-]+$/, '')}`;
   return {
     name: 'containerd',
-    version: PACKAGE_VERSIONS.oldContainerd,
-    description: 'containerd 1.4 stand-in: serves CRI runtime.v1alpha2 only',
+    version,
+    description: `containerd ${upstream.slice(1, 4)} stand-in: serves CRI runtime.v1alpha2 only`,
     depends: 'runc',
     files: [
-      { path: '/usr/bin/containerd', from: await bundleStandin('old-containerd', { define: { __CONTAINERD_VERSION__: 'v1.4.13' } }), mode: 0o755 },
+      { path: '/usr/bin/containerd', from: await bundleStandin('old-containerd', { define: { __CONTAINERD_VERSION__: upstream } }), mode: 0o755 },
       { path: '/lib/systemd/system/containerd.service', content: CONTAINERD_UNIT },
       // The same conffile as the Debian package's, so an upgrade keeps a node's edited copy quietly.
       { path: '/etc/containerd/config.toml', content: await fileOfDeb(real, '/etc/containerd/config.toml') },
@@ -246,7 +250,7 @@ async function kubeletSpec(version: string): Promise<DebSpec> {
 /** Every package of the repository: host paths of the .debs. */
 export async function fleetPackages(): Promise<string[]> {
   const v = PACKAGE_VERSIONS;
-  const specs = await Promise.all([oldContainerdSpec(), crioSpec(v.crio129), crioSpec(v.crio130), kubeletSpec(v.kubelet123), kubeletSpec(v.kubelet126), kubeletSpec(v.kubelet127)]);
+  const specs = await Promise.all([oldContainerdSpec(v.oldContainerd), oldContainerdSpec(v.containerd15), crioSpec(v.crio129), crioSpec(v.crio130), kubeletSpec(v.kubelet123), kubeletSpec(v.kubelet126), kubeletSpec(v.kubelet127)]);
   const built = [];
   for (const spec of specs) built.push(await buildDeb(spec));
   return [...built, await realContainerdDeb()];

@@ -36,8 +36,8 @@ describe('cri.verify verdicts', () => {
       healthy: false,
       hopeless: true,
       summary:
-        "the runtime answers only CRI v1alpha2 (containerd <1.5 / runtime containerd version v1.4.13): clients that speak only runtime.v1 " +
-        "(OpenKruise >= 1.6, kubelet >= 1.26) fail with 'Failed to new image service'; upgrade containerd to >= 1.5",
+        "the runtime answers only CRI v1alpha2 (containerd <1.6 / runtime containerd version v1.4.13): clients that speak only runtime.v1 " +
+        "(OpenKruise >= 1.6, kubelet >= 1.26) fail with 'Failed to new image service'; upgrade containerd to >= 1.6",
     });
     expect(v1alpha2OnlyDiagnosis('cri-o', '1.19.0')).toMatch(/\(no CRI v1 \/ runtime cri-o version 1\.19\.0\).*upgrade cri-o to a release that serves runtime\.v1$/);
   });
@@ -89,7 +89,7 @@ describe('cri.verify over a socket', () => {
     expect(criVerifyStep.check(params, f)).toMatchObject({ status: 'change' });
     const started = Date.now();
     await expect(criVerifyStep.apply(ctx, params, f)).rejects.toThrow(
-      /^node-1: the runtime answers only CRI v1alpha2 \(containerd <1\.5 \/ runtime containerd version v1\.4\.13\).*upgrade containerd to >= 1\.5$/,
+      /^node-1: the runtime answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.4\.13\).*upgrade containerd to >= 1\.6$/,
     );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
