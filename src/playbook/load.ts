@@ -99,6 +99,7 @@ function buildPlaybook(
       timeoutMs: step.timeout === undefined ? defaultStepTimeoutMs : parseDuration(step.timeout as string | number),
       retries: (step.retries as number | undefined) ?? 0,
       checkpoint: (step.checkpoint as boolean | undefined) ?? false,
+      preflight: (step.preflight as boolean | undefined) ?? false,
       location: source.locate(['steps', index]),
       withLocations: Object.fromEntries(Object.keys(params).map((key) => [key, source.locate([...withPath, key])])),
     };

@@ -48,6 +48,8 @@ export interface StepSpec {
   timeoutMs: number;
   retries: number;
   checkpoint: boolean;
+  /** Checked before the node's first step: a check that says it would fail stops the node untouched. */
+  preflight: boolean;
   /** Where the step starts in the playbook, for error messages. */
   location: SourceLocation;
   /** Location of each `with:` key, for error messages about a parameter. */

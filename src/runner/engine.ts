@@ -21,7 +21,7 @@ import { applyEvent, initialState, type RunJournalState } from './journal-state.
 import { changesToUndo, rollbackNode } from './rollback.js';
 import { Journal } from './journal.js';
 import { RemoteResolver } from './remotes.js';
-import { applyStep, checkStep, classify, StepFailure } from './step-exec.js';
+import { applyStep, CheckRefused, checkStep, classify, StepFailure } from './step-exec.js';
 
 export interface EngineInput {
   playbook: Playbook;
@@ -40,12 +40,15 @@ export type PlannedStep =
   | { id: string; name: string; uses: string; via?: string; status: 'ok'; summary: string }
   | { id: string; name: string; uses: string; via?: string; status: 'change'; summary: string; diff?: string }
   | { id: string; name: string; uses: string; via?: string; status: 'skip'; reason: string }
+  | { id: string; name: string; uses: string; via?: string; status: 'fail'; reason: string }
   | { id: string; name: string; uses: string; via?: string; status: 'error'; error: string };
 
 export interface NodePlan {
   host: string;
   reachable: boolean;
   error?: string;
+  /** A `preflight: true` step that would fail: the run stops the node before its first step. */
+  preflight?: { step: string; reason: string };
   steps: PlannedStep[];
 }
 
@@ -113,7 +116,10 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
           const withVia = via ? { ...base, via } : base;
           if (check.status === 'ok') plan.steps.push({ ...withVia, status: 'ok', summary: check.summary });
           else if (check.status === 'skip') plan.steps.push({ ...withVia, status: 'skip', reason: check.reason });
-          else plan.steps.push({ ...withVia, status: 'change', summary: check.summary, ...(check.diff ? { diff: check.diff } : {}) });
+          else if (check.status === 'fail') {
+            plan.steps.push({ ...withVia, status: 'fail', reason: check.reason });
+            if (step.preflight) plan.preflight ??= { step: step.id, reason: check.reason };
+          } else plan.steps.push({ ...withVia, status: 'change', summary: check.summary, ...(check.diff ? { diff: check.diff } : {}) });
         } catch (err) {
           if (classify(err) === 'transport') {
             plan.reachable = false;
@@ -138,7 +144,7 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
 
 export function planExitCode(plan: Plan): ExitCode {
   if (plan.nodes.some((n) => !n.reachable)) return EXIT.unreachable;
-  if (plan.nodes.some((n) => n.steps.some((s) => s.status === 'error'))) return EXIT.stepFailed;
+  if (plan.nodes.some((n) => n.steps.some((s) => s.status === 'error' || s.status === 'fail'))) return EXIT.stepFailed;
   return EXIT.ok;
 }
 
@@ -273,7 +279,11 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     let status: NodeOutcome = 'done';
     let nodeError: string | undefined;
     let failure: StepFailure | undefined;
-    for (const [index, step] of playbook.steps.entries()) {
+    // `preflight: true` steps are checked first, before the node's first step: one whose check
+    // says it would fail stops the node untouched. Steps done in an earlier pass are not.
+    const preflights = playbook.steps.flatMap((step, index) => (step.preflight && !done.has(step.id) ? [{ step, index, preflight: true }] : []));
+    const sequence = [...preflights, ...playbook.steps.map((step, index) => ({ step, index, preflight: false }))];
+    for (const { step, index, preflight } of sequence) {
       if (stopRequested()) {
         status = options.stopSignal?.aborted ? 'interrupted' : 'pending';
         nodeError = options.stopSignal?.aborted ? 'stopped by the operator' : stopReason;
@@ -286,10 +296,17 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
         if (remote.host !== node.name) via = remote.host;
         const type = stepType(step);
         const params = () => resolveStepParams(step, playbook, node, options.extraVars);
+        if (preflight) {
+          if (await whenSkipReason(step, vars, readFacts)) continue;
+          const check = await checkStep({ step, type, params: params(), node, remote, signal: killSignal });
+          if (check.status === 'fail') throw new CheckRefused(`preflight, before the node's first step: ${check.reason}`);
+          continue;
+        }
         if (done.has(step.id)) {
           // Done in an earlier pass: re-check, never apply again.
           const check = await checkStep({ step, type, params: params(), node, remote, signal: killSignal });
-          const summary = check.status === 'ok' ? check.summary : check.status === 'skip' ? check.reason : `done earlier in this run; check now says: ${check.summary}`;
+          const now = check.status === 'change' ? check.summary : check.status === 'fail' ? `it would fail: ${check.reason}` : '';
+          const summary = check.status === 'ok' ? check.summary : check.status === 'skip' ? check.reason : `done earlier in this run; check now says: ${now}`;
           c[check.status === 'ok' ? 'ok' : 'skipped']++;
           sink.emit({ type: 'step.done', host: node.name, step: step.id, index, status: check.status === 'ok' ? 'ok' : 'skipped', summary, durationMs: Date.now() - started, attempts: 0, resumed: true });
           continue;

@@ -2,7 +2,6 @@
  * What the runner says happened. The runner only emits these; the journal, the live tree,
  * plain lines and NDJSON output are subscribers. State words follow listr2's vocabulary.
  */
-import type { CheckResult } from '../steps/types.js';
 
 export type StepOutcome = 'ok' | 'changed' | 'skipped';
 /**
@@ -187,7 +186,3 @@ export type RunEvent =
 export type EventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'ts'> : never) : never;
 
 export type EventListener = (event: RunEvent) => void;
-
-export function checkToOutcome(check: CheckResult): StepOutcome {
-  return check.status === 'ok' ? 'ok' : check.status === 'skip' ? 'skipped' : 'changed';
-}

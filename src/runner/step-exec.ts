@@ -46,6 +46,9 @@ export class StepFailure extends SlipwayError {
   }
 }
 
+/** The step's check said apply cannot succeed on the node as it is; nothing was applied. */
+export class CheckRefused extends SlipwayError {}
+
 export function classify(err: unknown): FailureKind {
   if (err instanceof TransportError) return 'transport';
   if (err instanceof CommandError && err.timedOut) return 'timeout';
@@ -102,11 +105,13 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         const check = input.type.check(input.params, facts);
         if (check.status === 'ok') return { status: 'ok' as const, summary: check.summary, attempts: attempt };
         if (check.status === 'skip') return { status: 'skipped' as const, summary: check.reason, attempts: attempt };
+        if (check.status === 'fail') throw new CheckRefused(check.reason);
         const undo: unknown = await input.type.apply(ctx, input.params, facts);
         if (!input.type.alwaysChanges?.(input.params)) {
           const after = input.type.check(input.params, await input.type.facts(ctx, input.params));
-          if (after.status === 'change') {
-            throw new SlipwayError(`applied, but the step still reports a change (${after.summary}); the node did not converge`);
+          if (after.status === 'change' || after.status === 'fail') {
+            const says = after.status === 'change' ? `still reports a change (${after.summary})` : `now says it would fail (${after.reason})`;
+            throw new SlipwayError(`applied, but the step ${says}; the node did not converge`);
           }
         }
         const result: StepApplyOutcome = { status: 'changed', summary: check.summary, undo, attempts: attempt };
@@ -117,8 +122,8 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
     } catch (err) {
       lastError = err;
       const kind = classify(err);
-      // A lost host or an operator's interrupt is not retried: the node needs attention.
-      if (kind === 'transport' || kind === 'interrupted' || input.signal.aborted || attempt === maxAttempts) break;
+      // A lost host, an operator's interrupt or a check that refuses is not retried: the node needs attention.
+      if (kind === 'transport' || kind === 'interrupted' || err instanceof CheckRefused || input.signal.aborted || attempt === maxAttempts) break;
       input.onRetry?.(attempt, err);
     }
   }

@@ -5,7 +5,9 @@ import type { Remote } from '../transport/types.js';
 export type CheckResult =
   | { status: 'ok'; summary: string }
   | { status: 'change'; summary: string; diff?: string }
-  | { status: 'skip'; reason: string };
+  | { status: 'skip'; reason: string }
+  /** Apply cannot succeed on the node as it is (the facts already show it): the step fails without touching it. */
+  | { status: 'fail'; reason: string };
 
 export interface StepContext {
   /** The node being upgraded. */

@@ -8,6 +8,7 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
   lines.push(`batches: ${plan.batches.map((b, i) => `${i + 1}:[${b.join(', ')}]`).join(' ')}`);
   let changes = 0;
   let errors = 0;
+  let fails = 0;
   let unreachable = 0;
   for (const node of plan.nodes) {
     lines.push('');
@@ -17,7 +18,11 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
       continue;
     }
     const n = node.steps.filter((s) => s.status === 'change').length;
-    lines.push(c.bold(`${node.host}: ${n === 0 ? 'nothing to change' : `${n} step(s) would change`}`));
+    if (node.preflight) {
+      lines.push(c.red(`${node.host}: would stop before its first step: ${node.preflight.step} would fail (preflight)`));
+    } else {
+      lines.push(c.bold(`${node.host}: ${n === 0 ? 'nothing to change' : `${n} step(s) would change`}`));
+    }
     for (const s of node.steps) {
       const via = s.via ? ` (on ${s.via})` : '';
       switch (s.status) {
@@ -32,6 +37,10 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
           lines.push(`  ${c.yellow('~')} ${s.id}${via}: ${s.summary}`);
           if (s.diff) for (const d of s.diff.trimEnd().split('\n')) lines.push(`      ${colorDiff(d, c)}`);
           break;
+        case 'fail':
+          fails++;
+          lines.push(`  ${c.red('✗')} ${s.id}${via}: would fail: ${s.reason}`);
+          break;
         case 'error':
           errors++;
           lines.push(`  ${c.red('✗')} ${s.id}${via}: check failed: ${s.error}`);
@@ -42,6 +51,7 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
   lines.push('');
   lines.push(
     `plan: ${changes} change(s) on ${plan.nodes.filter((n) => n.steps.some((s) => s.status === 'change')).length} of ${plan.nodes.length} node(s)` +
+      (fails ? `, ${fails} step(s) would fail` : '') +
       (errors ? `, ${errors} check(s) failed` : '') +
       (unreachable ? `, ${unreachable} node(s) unreachable` : '') +
       '; nothing was changed',

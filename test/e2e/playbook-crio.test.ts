@@ -172,6 +172,36 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     expect(await trees()).toEqual(before);
   });
 
+  it('a site drop-in that would override the pin stops node-1 before its drain: plan says so, run touches nothing', async () => {
+    const SITE = '/etc/crio/crio.conf.d/zz-site.conf';
+    await f.fleet.node('node-1').writeFile(SITE, '# the site wants crun\n[crio.runtime]\ndefault_runtime = "crun"\n');
+    try {
+      const before = await trees();
+      const lost = `the pin of runc would not win: ${SITE} sorts after ${DROP_IN} and sets default_runtime = "crun", so CRI-O would run crun`;
+      const plan = await cli('plan', ['--output', 'json']);
+      expect(plan.code).toBe(1);
+      const node1 = (JSON.parse(plan.stdout) as { nodes: Array<{ host: string; preflight?: { step: string; reason: string }; steps: Array<{ id: string; status: string; reason?: string }> }> }).nodes[0];
+      expect(node1?.preflight).toMatchObject({ step: 'pin-runtime' });
+      expect(node1?.steps.find((s) => s.id === 'pin-runtime')).toMatchObject({ status: 'fail', reason: expect.stringContaining(lost) });
+
+      const r = await cli('run', ['--output', 'json']);
+      expect(r.code, r.stderr).toBe(1);
+      const evs = events(r.stdout);
+      expect(evs.filter((e) => e.type === 'step.start')).toEqual([]); // nothing started on any node
+      const failed = evs.find((e) => e.type === 'step.failed');
+      expect(failed).toMatchObject({ host: 'node-1', step: 'pin-runtime', kind: 'step' });
+      expect(String(failed?.error)).toContain(`preflight, before the node's first step: ${lost}`);
+      expect(summaryOf(evs).nodes).toMatchObject({ 'node-1': { status: 'failed' }, 'node-2': { status: 'pending' }, 'node-3': { status: 'pending' } });
+      // node-1 still in service: schedulable, kubelet and crio running, its sandboxes in place.
+      expect(await sh('node-1', 'systemctl is-active crio kubelet')).toBe('active\nactive\n');
+      expect(await pauses('node-1')).toBe(profilePods('node-1').length);
+      expect(await sh('cp-1', 'kubectl get nodes')).not.toContain('SchedulingDisabled');
+      expect(await trees()).toEqual(before);
+    } finally {
+      await f.fleet.node('node-1').run(['rm', '-f', SITE]);
+    }
+  });
+
   it('run clears the sandboxes (outside the host network first), upgrades through apt and pins runc; node-3 is not touched', async () => {
     const node3Before = await fileTree(f.fleet.node('node-3'));
     const r = await cli('run', ['--output', 'json']);

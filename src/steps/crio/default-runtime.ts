@@ -142,7 +142,17 @@ export interface CrioPlan {
   effectiveOk: boolean;
   /** Which file sets default_runtime last (slipway's own merge). */
   setBy: string | undefined;
+  /** With the wanted drop-in in place (slipway's merge): does the pin win, and who sets the runtime last. */
+  pinWins: boolean;
+  pinned: { view: CrioRuntimeView; setBy: string | undefined; tableFrom: string | undefined };
   parseErrors: string[];
+}
+
+/** The files CRI-O would read with `dropIn` written: it takes its place in the directory's order. Pure. */
+function withDropIn(others: readonly ConfigFile[], dropIn: ConfigFile): ConfigFile[] {
+  const dir = `${dirname(dropIn.path)}/`;
+  const at = others.findIndex((f) => f.path.startsWith(dir) && walkOrder(dropIn.path, f.path) < 0);
+  return at < 0 ? [...others, dropIn] : [...others.slice(0, at), dropIn, ...others.slice(at)];
 }
 
 /** Everything check and apply decide on. Pure. */
@@ -153,7 +163,11 @@ export function planDefaultRuntime(params: CrioDefaultRuntimeParams, facts: Crio
   const merged = mergeCrioConfigs(facts.files);
   const fromCrio = 'view' in facts.crioConfig ? facts.crioConfig.view : undefined;
   const effective = fromCrio ?? runtimeView(merged.config);
+  const pinned = mergeCrioConfigs(withDropIn(others, { path: facts.dropInPath, content: wanted }));
+  const pinnedView = runtimeView(pinned.config);
   return {
+    pinWins: satisfies(params, pinnedView),
+    pinned: { view: pinnedView, setBy: pinned.defaultRuntimeFrom, tableFrom: pinned.runtimeFrom[params.runtime] },
     wanted,
     dropInOk: facts.dropIn === wanted,
     effective,
@@ -176,6 +190,16 @@ function describeEffective(plan: CrioPlan): string {
   const now = plan.effective.defaultRuntime ?? "CRI-O's built-in default";
   const by = plan.setBy && plan.effectiveFrom !== '`crio config`' ? `, set by ${plan.setBy}` : plan.setBy ? ` (last set by ${plan.setBy})` : '';
   return `default_runtime is ${now} per ${plan.effectiveFrom}${by}`;
+}
+
+/** Why the pin would lose, naming the file that overrides it. Pure. */
+function losingPin(params: CrioDefaultRuntimeParams, dropInPath: string, plan: CrioPlan): string {
+  const { view, setBy, tableFrom } = plan.pinned;
+  const fix = 'remove or change that file, or name a dropIn that sorts after it';
+  if (view.defaultRuntime !== params.runtime) {
+    return `the pin of ${params.runtime} would not win: ${setBy ?? 'another file'} sorts after ${dropInPath} and sets default_runtime = "${view.defaultRuntime ?? '?'}", so CRI-O would run ${view.defaultRuntime ?? '?'}; ${fix}`;
+  }
+  return `the pin of ${params.runtime} would not win: ${tableFrom ?? 'another file'} sorts after ${dropInPath} and redefines the ${params.runtime} runtime table; ${fix}`;
 }
 
 function runningNote(params: CrioDefaultRuntimeParams, facts: CrioDefaultRuntimeFacts): string {
@@ -237,10 +261,12 @@ export const crioDefaultRuntimeStep: StepType<CrioDefaultRuntimeParams, CrioDefa
         summary: `default_runtime is ${params.runtime} per ${plan.effectiveFrom}, pinned by ${facts.dropInPath}${runningNote(params, facts)}${broken}`,
       };
     }
+    // Known before anything is written: a later file (or a runtime table) overrides the pin.
+    if (!plan.pinWins) return { status: 'fail', reason: `${losingPin(params, facts.dropInPath, plan)}${broken}` };
     if (plan.dropInOk) {
       return {
-        status: 'change',
-        summary: `${facts.dropInPath} pins ${params.runtime} but ${describeEffective(plan)}: apply will fail${broken}`,
+        status: 'fail',
+        reason: `${facts.dropInPath} pins ${params.runtime} but ${describeEffective(plan)}: something outside crio.conf.d overrides it${broken}`,
       };
     }
     const verb = facts.dropIn === null ? 'create' : 'update';

@@ -83,6 +83,21 @@ describe('crio.defaultRuntime drop-in', () => {
     });
   });
 
+  it('knows before anything is written that a later drop-in would override the pin, and says it would fail', () => {
+    const site = { path: `${DIR}/zz-site.conf`, content: '[crio.runtime]\ndefault_runtime = "crun"\n' };
+    const files = [{ path: `${DIR}/10-crio.conf`, content: PACKAGED_1_30 }, site];
+    expect(crioDefaultRuntimeStep.check({ runtime: 'runc' }, facts({ files }))).toEqual({
+      status: 'fail',
+      reason:
+        `the pin of runc would not win: ${DIR}/zz-site.conf sorts after ${DIR}/99-slipway-default-runtime.conf and sets default_runtime = "crun", ` +
+        'so CRI-O would run crun; remove or change that file, or name a dropIn that sorts after it',
+    });
+    // Named to sort after the site file, the pin wins: a change, with its diff.
+    expect(crioDefaultRuntimeStep.check({ runtime: 'runc', dropIn: 'zzz-slipway.conf' }, facts({ files, dropInPath: `${DIR}/zzz-slipway.conf` })).status).toBe('change');
+    // A site file that sorts before the pin is overridden by it, as meant.
+    expect(crioDefaultRuntimeStep.check({ runtime: 'runc' }, facts({ files: [{ ...site, path: `${DIR}/50-site.conf` }] })).status).toBe('change');
+  });
+
   it('believes `crio config` over its own merge, and fails when a later file overrides the pin', () => {
     const wanted = planDefaultRuntime({ runtime: 'runc' }, facts()).wanted;
     const files = [
@@ -93,8 +108,8 @@ describe('crio.defaultRuntime drop-in', () => {
     const crioSays = parseCrioConfigOutput('[crio.runtime]\ndefault_runtime = "crun"\n[crio.runtime.runtimes.crun]\nruntime_path = "/usr/libexec/crio/crun"\n');
     const result = crioDefaultRuntimeStep.check({ runtime: 'runc' }, facts({ dropIn: wanted, files, crioConfig: { view: crioSays } }));
     expect(result).toEqual({
-      status: 'change',
-      summary: `${DIR}/99-slipway-default-runtime.conf pins runc but default_runtime is crun per \`crio config\` (last set by ${DIR}/99-zz-vendor.conf): apply will fail`,
+      status: 'fail',
+      reason: `the pin of runc would not win: ${DIR}/99-zz-vendor.conf sorts after ${DIR}/99-slipway-default-runtime.conf and sets default_runtime = "crun", so CRI-O would run crun; remove or change that file, or name a dropIn that sorts after it`,
     });
   });
 
