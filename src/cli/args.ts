@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
 import { parseExtraVars } from './inputs.js';
+import { registerSecretVars } from './secrets.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -30,7 +31,9 @@ export function requireInventory(value: string | undefined, usage: string): stri
 /** `-e` pairs; a malformed one is reported with the command's usage, like other bad arguments. */
 export function extraVarsOf(pairs: string[] | undefined, usage: string): Record<string, unknown> {
   try {
-    return parseExtraVars(pairs ?? []);
+    const vars = parseExtraVars(pairs ?? []);
+    registerSecretVars(vars);
+    return vars;
   } catch (err) {
     if (err instanceof InputError) throw new InputError(`${err.message}\n${usage}`, { cause: err });
     throw err;

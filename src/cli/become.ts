@@ -1,8 +1,15 @@
 /** The sudo password for `become`: from SLIPWAY_BECOME_PASSWORD or a prompt; never logged. */
 import { InputError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
+import { processSecrets } from '../runner/redact.js';
 
 export async function becomePassword(hosts: InventoryHost[], ask: boolean): Promise<string | undefined> {
+  const password = await readBecomePassword(hosts, ask);
+  if (password !== undefined) processSecrets.add(password); // never printed, should sudo echo it
+  return password;
+}
+
+async function readBecomePassword(hosts: InventoryHost[], ask: boolean): Promise<string | undefined> {
   const fromEnv = process.env.SLIPWAY_BECOME_PASSWORD;
   if (fromEnv !== undefined) return fromEnv;
   if (!ask) return undefined; // sudo -n: passwordless sudo, or a clear sudo error

@@ -11,6 +11,7 @@ import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/types.js';
 import { checkPlaybookInventory } from '../playbook/check-inventory.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
+import { registerSecrets } from './secrets.js';
 
 export interface LoadedInputs {
   playbook: Playbook;
@@ -61,6 +62,7 @@ export async function loadInputs(args: {
   // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.
   checkPlaybookInventory(playbook, inventory);
   const hosts = selectHosts(inventory, playbook.hosts, args.limit);
+  registerSecrets(playbook, hosts, args.extraVars);
   checkPlaybookVars(playbook, hosts, args.extraVars, inventory);
   const inventoryHash = createHash('sha256').update(await fs.readFile(args.inventoryFile)).digest('hex');
   return { playbook, inventory, hosts, inventoryHash };

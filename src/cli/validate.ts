@@ -6,6 +6,7 @@ import { loadPlaybook } from '../playbook/load.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
 import { connectionOptions, extraVarsOf, onePlaybook, parse } from './args.js';
 import { printOut } from './output.js';
+import { registerSecrets } from './secrets.js';
 
 export async function validate(argv: string[]): Promise<number> {
   const usage = 'usage: slipway validate PLAYBOOK [-i INVENTORY] [-e KEY=VALUE]';
@@ -18,9 +19,11 @@ export async function validate(argv: string[]): Promise<number> {
     // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.
     checkPlaybookInventory(playbook, inventory);
     const hosts = selectHosts(inventory, playbook.hosts, values.limit);
+    registerSecrets(playbook, hosts, extraVars);
     checkPlaybookVars(playbook, hosts, extraVars, inventory);
     printOut(`${playbookFile}: ok (${playbook.steps.length} steps; ${hosts.length} hosts selected from ${values.inventory})`);
   } else {
+    registerSecrets(playbook, undefined, extraVars);
     checkPlaybookVars(playbook, undefined, extraVars, undefined);
     printOut(`${playbookFile}: ok (${playbook.steps.length} steps)`);
   }

@@ -20,6 +20,7 @@ import type { Counts, EventInput, EventListener, NodeOutcome, RunEvent, RunInput
 import { applyEvent, initialState, type RunJournalState } from './journal-state.js';
 import { changesToUndo, rollbackNode } from './rollback.js';
 import { Journal } from './journal.js';
+import { processSecrets, type SecretValues } from './redact.js';
 import { RemoteResolver } from './remotes.js';
 import { applyStep, CheckRefused, checkStep, classify, StepFailure } from './step-exec.js';
 
@@ -32,6 +33,8 @@ export interface EngineInput {
   ssh: SshOptions;
   /** Nodes checked at once during plan. */
   planConcurrency?: number;
+  /** Values hidden in the plan, the events and the journal. Default: this process's (the CLI's). */
+  secrets?: SecretValues;
 }
 
 // ---------------------------------------------------------------------------------- plan
@@ -131,12 +134,12 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
       }
       return plan;
     }, { concurrency: input.planConcurrency ?? 16 });
-    return {
+    return (input.secrets ?? processSecrets).redactData({
       playbook: input.playbook.file,
       playbookName: input.playbook.name,
       batches: planBatches(input.hosts, input.playbook.rolling),
       nodes,
-    };
+    });
   } finally {
     await resolver.close();
   }
@@ -173,15 +176,20 @@ export interface RunResult {
   state: RunJournalState;
 }
 
-/** Journal first (fsync'd), then the subscribers; the live state folds every event too. */
+/**
+ * Journal first (fsync'd), then the subscribers; the live state folds every event too. Secret
+ * values are replaced before any of them sees an event, but in undo records, which rollback
+ * needs whole (the journal is readable by its owner only).
+ */
 class EventSink {
   state: RunJournalState | undefined;
   constructor(
     private readonly journal: Journal,
     private readonly listeners: EventListener[],
+    private readonly secrets: SecretValues,
   ) {}
   emit(input: EventInput): RunEvent {
-    const event = { ts: new Date().toISOString(), ...input } as RunEvent;
+    const event = this.secrets.redactData({ ts: new Date().toISOString(), ...input } as RunEvent, ['undo']);
     this.journal.append(event);
     if (event.type === 'run.start') this.state = initialState(event);
     if (this.state) applyEvent(this.state, event);
@@ -219,7 +227,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const { playbook } = options;
-  const sink = new EventSink(options.journal, options.listeners);
+  const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
   const resolver = new RemoteResolver(options.inventory, options.ssh);
   const batches = planBatches(options.hosts, playbook.rolling);
   const budget = failureBudget(playbook.rolling.maxFailed, options.hosts.length);
@@ -439,6 +447,7 @@ export interface RollbackOptions {
   state: RunJournalState;
   to: 'checkpoint' | 'start';
   listeners: EventListener[];
+  secrets?: SecretValues;
 }
 
 export interface RollbackResult {
@@ -448,7 +457,7 @@ export interface RollbackResult {
 
 /** `slipway rollback`: undo the journaled changes of the given nodes, newest first. */
 export async function rollbackRun(options: RollbackOptions): Promise<RollbackResult> {
-  const sink = new EventSink(options.journal, options.listeners);
+  const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
   sink.state = options.state;
   const resolver = new RemoteResolver(options.inventory, options.ssh);
   const never = new AbortController().signal;

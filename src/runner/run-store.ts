@@ -11,7 +11,7 @@ import type { RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 import { readJournal } from './journal.js';
 import { journalState, nodeTally } from './journal-state.js';
 import { liveOwnerOf } from './node-locks.js';
-import { redactSecrets } from './redact.js';
+import { processSecrets, redactSecrets } from './redact.js';
 
 export function stateDir(): string {
   return path.resolve(process.env.SLIPWAY_STATE_DIR ?? '.slipway');
@@ -34,9 +34,12 @@ export interface RunDir {
 
 export async function createRunDir(id: string, resolved: { playbook: unknown; inventory: unknown }): Promise<RunDir> {
   const dir = path.join(runsDir(), id);
+  // Owner only: undo records in the journal hold file contents as they were.
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await fs.writeFile(path.join(dir, 'playbook.resolved.yaml'), stringify(redactSecrets(resolved.playbook)), { mode: 0o600 });
-  await fs.writeFile(path.join(dir, 'inventory.resolved.yaml'), stringify(redactSecrets(resolved.inventory)), { mode: 0o600 });
+  await fs.chmod(dir, 0o700);
+  const hide = <T>(data: T): T => processSecrets.redactData(redactSecrets(data));
+  await fs.writeFile(path.join(dir, 'playbook.resolved.yaml'), stringify(hide(resolved.playbook)), { mode: 0o600 });
+  await fs.writeFile(path.join(dir, 'inventory.resolved.yaml'), stringify(hide(resolved.inventory)), { mode: 0o600 });
   return { id, dir, journalFile: path.join(dir, 'journal.ndjson') };
 }
 
