@@ -6,6 +6,7 @@ import {
   normalizeFlag,
   REMOVED_KUBELET_FLAGS,
   removedFlagInfo,
+  valueRestrictionsBy,
 } from '../../../src/kb/kubelet-flags.js';
 
 const names = (version: string): string[] => flagsRemovedBy(version).map((f) => f.flag);
@@ -36,6 +37,7 @@ describe('removed kubelet flags (knowledge base)', () => {
       '--cni-bin-dir',
       '--cni-cache-dir',
       '--network-plugin-mtu',
+      '--non-masquerade-cidr', // kubernetes/kubernetes#107096
     ]);
   });
 
@@ -57,6 +59,22 @@ describe('removed kubelet flags (knowledge base)', () => {
     expect(names('1.33.0')).not.toContain('--cloud-config');
     expect(names('1.34.0')).toContain('--cloud-config');
     expect(removedFlagInfo('keep-terminated-pod-volumes')?.boolean).toBe(true);
+  });
+
+  it('matches the checked table of kb-facts: 1.30 azure registry config, 1.34 register-schedulable, none of the not-removed flags', () => {
+    expect(names('1.29.9')).not.toContain('--azure-container-registry-config');
+    expect(names('1.30.0')).toContain('--azure-container-registry-config');
+    expect(names('1.33.5')).not.toContain('--register-schedulable');
+    expect(names('1.34.0')).toContain('--register-schedulable');
+    for (const kept of ['--experimental-allocatable-ignore-eviction', '--lock-file', '--provider-id', '--container-runtime-endpoint']) {
+      expect(removedFlagInfo(kept), kept).toBeUndefined();
+    }
+  });
+
+  it('--cloud-provider stays in 1.31 but accepts only "" or external: a value restriction, not a removal', () => {
+    expect(names('1.31.0')).not.toContain('--cloud-provider');
+    expect(valueRestrictionsBy('1.30.9')).toEqual([]);
+    expect(valueRestrictionsBy('1.31.0').map((f) => [f.flag, f.allowedValues])).toEqual([['--cloud-provider', ['', 'external']]]);
   });
 
   it('reads versions as operators write them, and refuses what is not one', () => {
