@@ -4,7 +4,7 @@
  * gets a message that names it.
  */
 import semver from 'semver';
-import type { FactLookup } from '../facts/registry.js';
+import { isNodeFact, type FactLookup } from '../facts/registry.js';
 import { operatorProblem, unknownFactMessage, valueProblem } from './fact-tests.js';
 import { describeFound } from './input/describe.js';
 import { type FieldPath, isRecord } from './input/field-path.js';
@@ -13,7 +13,7 @@ import { unknownKeyMessage } from './input/suggest.js';
 import { hasTemplate, parseTemplate } from './templates.js';
 import type { Condition, LeafCondition } from './types.js';
 
-export const conditionOperators = ['equals', 'notEquals', 'in', 'satisfies', 'matches', 'exists'] as const;
+export const conditionOperators = ['equals', 'notEquals', 'in', 'satisfies', 'matches', 'exists', 'contains'] as const;
 export type ConditionOperator = (typeof conditionOperators)[number];
 const subjects = ['fact', 'var'] as const;
 const combinators = ['all', 'any', 'not'] as const;
@@ -126,6 +126,10 @@ function checkFactTest(name: string, operator: ConditionOperator, operand: unkno
     problems.add([...path, 'fact'], unknownFactMessage(name, facts));
     return;
   }
+  if (!isNodeFact(fact)) {
+    problems.add([...path, 'fact'], `${name} is a fact of the ${fact.probe === 'local' ? "operator's machine" : 'cluster'}, read by \`slipway doctor\`; when: tests the facts of the node`);
+    return;
+  }
   const wrongOperator = operatorProblem(fact, operator);
   if (wrongOperator) {
     problems.add([...path, operator], wrongOperator, { target: 'key' });
@@ -145,6 +149,7 @@ function checkOperand(operator: ConditionOperator, operand: unknown, path: Field
   switch (operator) {
     case 'equals':
     case 'notEquals':
+    case 'contains':
       if (!isScalar(operand)) {
         const hint = Array.isArray(operand) && operator === 'equals' ? "; to test against a list use 'in'" : '';
         problems.add(path, `must be a string, a number or true/false ${found}${hint}`);
@@ -204,6 +209,7 @@ function setOperand(leaf: LeafCondition, operator: ConditionOperator, operand: u
   switch (operator) {
     case 'equals':
     case 'notEquals':
+    case 'contains':
       leaf[operator] = operand as Scalar;
       return;
     case 'in':

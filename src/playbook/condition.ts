@@ -87,6 +87,13 @@ function evaluateLeaf(leaf: LeafCondition, facts: unknown, vars: VarResolver): C
       ? { result: true, reason: `${is}, which satisfies '${range}'` }
       : { result: false, reason: `${is}, which does not satisfy '${range}'` };
   }
+  if (leaf.contains !== undefined) {
+    const item = operand(leaf.contains, vars);
+    if (!Array.isArray(value)) return { result: false, reason: `${is}, which is not a list` };
+    return value.some((v) => sameValue(v, item))
+      ? { result: true, reason: `${subject} contains ${show(item)}` }
+      : { result: false, reason: `${subject} does not contain ${show(item)}` };
+  }
   if (leaf.matches !== undefined) {
     const pattern = String(operand(leaf.matches, vars));
     let regex: RegExp;

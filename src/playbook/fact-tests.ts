@@ -32,6 +32,12 @@ export function operatorProblem(fact: FactSpec, operator: string): string | unde
   if (operator === 'matches' && kind === 'boolean') {
     return `'matches' tests text, but ${fact.name} is true or false: use 'equals'`;
   }
+  if (operator === 'contains' && kind !== 'list') {
+    return `'contains' tests a list, but ${fact.name} is ${describeFactType(fact.type)}: use 'equals'`;
+  }
+  if (kind === 'list' && operator !== 'contains' && operator !== 'exists') {
+    return `${fact.name} is a list: test it with 'contains' (or 'exists')`;
+  }
   return undefined;
 }
 

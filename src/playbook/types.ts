@@ -20,6 +20,8 @@ export interface LeafCondition {
   /** Regular expression the value must match. */
   matches?: string;
   exists?: boolean;
+  /** A list value has this item. */
+  contains?: string | number | boolean;
 }
 
 export type FailurePolicy = 'stop' | 'rollback' | 'continue';

@@ -186,7 +186,7 @@ function checkConditionVars(cond: Condition, path: FieldPath, resolver: VarResol
     const problem = fact && substituted && typeof value === 'string' ? valueProblem(fact, value) : undefined;
     if (problem) add(at, `${problem} (after substituting vars)`);
   };
-  for (const operator of ['equals', 'notEquals'] as const) compare(cond[operator], [...path, operator]);
+  for (const operator of ['equals', 'notEquals', 'contains'] as const) compare(cond[operator], [...path, operator]);
   cond.in?.forEach((item, i) => compare(item, [...path, 'in', i]));
   const before = problems.list.length;
   const range = substituteAll(cond.satisfies, [...path, 'satisfies'], resolver, problems);

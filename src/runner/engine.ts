@@ -5,7 +5,6 @@
  */
 import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
-import { probeCriFacts } from '../facts/cri.js';
 import { probeNodeFacts, type NodeFacts } from '../facts/node.js';
 import { probesFor, type FactProbe } from '../facts/registry.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
@@ -97,11 +96,14 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
         return { host: node.name, reachable: false, error: errorText(err), steps: [] };
       }
       const vars = varsFor(input.playbook, node, input.extraVars);
-      // Plan reads the node as it is once; the CRI calls only when a condition needs them.
+      // Plan reads the node as it is once, each probe only when a condition first needs it.
       let facts: NodeFacts | undefined;
+      const read = new Set<FactProbe>();
       const readFacts = async (probes: ReadonlySet<FactProbe>) => {
-        facts ??= await probeNodeFacts(resolver.node(node));
-        if (probes.has('cri') && !facts.cri) facts.cri = await probeCriFacts(resolver.node(node), facts.runtime.socket);
+        if (!facts || [...probes].some((p) => !read.has(p))) {
+          for (const p of probes) read.add(p);
+          facts = await probeNodeFacts(resolver.node(node), {}, read);
+        }
         return facts;
       };
       for (const step of input.playbook.steps) {

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Ajv } from 'ajv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CommandError } from '../../../src/errors.js';
-import { NODE_FACTS_SCRIPT } from '../../../src/facts/node.js';
+import { NODE_PROBE_SCRIPT } from '../../../src/facts/node-probe.js';
 import { criRemovePodsStep, paramsSchema, sandboxesToRemove, type CriRemovePodsParams } from '../../../src/steps/cri/remove-pods.js';
 import { LocalRemote } from '../../../src/transport/local.js';
 import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
@@ -48,7 +48,7 @@ class CrictlNode implements Remote {
   exec(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
     this.calls.push([...argv]);
     const out = (stdout: string, code = 0, stderr = ''): Promise<ExecResult> => Promise.resolve({ code, stdout, stderr });
-    if (argv[0] === 'sh' && argv[2] === NODE_FACTS_SCRIPT) {
+    if (argv[0] === 'sh' && argv[2] === NODE_PROBE_SCRIPT) {
       return out(`${this.crictlInstalled ? 'bin.crictl=1\n' : ''}bin.containerd=1\nsock=/run/containerd/containerd.sock\n`);
     }
     if (argv[0] !== 'crictl') return out('', 127, `${argv[0]}: command not found\n`);

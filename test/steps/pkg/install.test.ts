@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandError } from '../../../src/errors.js';
 import { compareDebianVersions } from '../../../src/facts/pkg-version.js';
-import { NODE_FACTS_SCRIPT } from '../../../src/facts/node.js';
+import { NODE_PROBE_SCRIPT } from '../../../src/facts/node-probe.js';
 import {
   paramsSchema,
   pkgInstallStep,
@@ -52,7 +52,7 @@ class AptNode implements Remote {
       args = argv.slice(2);
     }
     const [cmd, ...rest] = args;
-    if (cmd === 'sh' && rest[1] === NODE_FACTS_SCRIPT) return out('pkg=apt-get\nos.id=debian\n');
+    if (cmd === 'sh' && rest[1] === NODE_PROBE_SCRIPT) return out('pkg=apt-get\nos.id=debian\n');
     if (cmd === 'dpkg-query') {
       return this.installed === null
         ? out('', 1, 'dpkg-query: no packages found matching containerd\n')
