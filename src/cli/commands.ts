@@ -3,7 +3,10 @@
  * thrown (typed) and reported by main.
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { EXIT, InputError } from '../errors.js';
+import { doctor } from './doctor.js';
 import { plan } from './plan.js';
 import { resume } from './resume.js';
 import { rollback } from './rollback.js';
@@ -16,6 +19,7 @@ const require = createRequire(import.meta.url);
 export const USAGE = `usage: slipway <command> [options]
 
 commands:
+  doctor -i INVENTORY                which known failure each node is about to hit, and its fix
   validate PLAYBOOK [-i INVENTORY]   check a playbook (and inventory) offline
   plan PLAYBOOK -i INVENTORY         connect, check every step on every node, show what would change
   run PLAYBOOK -i INVENTORY          apply the playbook in rolling batches
@@ -36,7 +40,7 @@ options for plan and run:
 exit codes: 0 done, 1 a step failed, 2 bad input, 3 a host unreachable, 4 a rollback failed, 130 interrupted`;
 
 function version(): string {
-  return (require('../../../package.json') as { version: string }).version;
+  return (require(path.join(packageRoot(), 'package.json')) as { version: string }).version;
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -54,6 +58,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       return EXIT.ok;
     case 'validate':
       return validate(rest);
+    case 'doctor':
+      return doctor(rest);
     case 'plan':
       return plan(rest);
     case 'run':

@@ -15,7 +15,11 @@ export type ProbeSection = 'kubelet' | 'runtime-config' | 'packages';
 export const PROBED_PACKAGES = ['kubelet', 'kubeadm', 'kubectl', 'containerd', 'cri-o', 'cri-dockerd', 'docker-ce'] as const;
 export type ProbedPackage = (typeof PROBED_PACKAGES)[number];
 
-/** Where CRI-O keeps containers per OCI runtime (`runtime_root`; these are the defaults). */
+/**
+ * Where the OCI runtimes keep their containers' state (CRI-O's default `runtime_root`s): one
+ * directory a container, with runc's `state.json` or crun's `status` in it (below a namespace
+ * directory when containerd drives the runtime).
+ */
 export const OCI_RUNTIME_ROOTS = { runc: '/run/runc', crun: '/run/crun' } as const;
 
 export const NODE_PROBE_SCRIPT = String.raw`
@@ -33,8 +37,9 @@ command -v kubelet >/dev/null 2>&1 && kv ver.kubelet "$(kubelet --version 2>/dev
 command -v containerd >/dev/null 2>&1 && kv ver.containerd "$(containerd --version 2>/dev/null | head -n1)"
 command -v crio >/dev/null 2>&1 && kv ver.crio "$(crio --version 2>/dev/null | grep -i '^version' | head -n1)"
 command -v dockerd >/dev/null 2>&1 && kv ver.dockerd "$(dockerd --version 2>/dev/null | head -n1)"
-for u in kubelet containerd crio docker cri-docker; do kv "active.$u" "$(systemctl is-active "$u" 2>/dev/null | head -n1)"; done
-for u in cri-docker.service cri-docker.socket; do kv "enabled.$u" "$(systemctl is-enabled "$u" 2>/dev/null | head -n1)"; done
+units="kubelet containerd crio docker cri-docker"
+systemctl is-active $units 2>/dev/null | { for u in $units; do read -r s; kv "active.$u" "$s"; done; }
+for d in /etc/systemd/system /lib/systemd/system /usr/lib/systemd/system; do [ -f "$d/cri-docker.service" ] && { for u in cri-docker.service cri-docker.socket; do kv "enabled.$u" "$(systemctl is-enabled "$u" 2>/dev/null | head -n1)"; done; break; }; done
 for s in /run/containerd/containerd.sock /var/run/crio/crio.sock /run/crio/crio.sock /var/run/cri-dockerd.sock /run/cri-dockerd.sock /var/run/docker.sock; do [ -S "$s" ] && kv "sock" "$s"; done
 if has kubelet; then
   units=""
@@ -51,7 +56,7 @@ if has runtime-config; then
   for f in /etc/crio/crio.conf.d/*; do [ -f "$f" ] && emit crio-config "$f" "$f"; done
   for r in ${Object.entries(OCI_RUNTIME_ROOTS).map(([name, root]) => `${name}:${root}`).join(' ')}; do
     name=$(printf %s "$r" | cut -d: -f1); root=$(printf %s "$r" | cut -d: -f2)
-    [ -d "$root" ] && kv "oci.$name" "$(find "$root" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)"
+    [ -d "$root" ] && kv "oci.$name" "$(find "$root" -maxdepth 3 \( -name state.json -o -name status \) 2>/dev/null | wc -l)"
   done
 fi
 if has packages; then

@@ -10,6 +10,8 @@ export interface PackageVersion {
   installed: string | undefined;
   /** What the package manager would install now (apt's Candidate, dnf's newest available). */
   candidate: string | undefined;
+  /** Every version a repository offers (not only dpkg's record of the installed one). */
+  available: string[];
 }
 
 export type PackageVersions = Record<ProbedPackage, PackageVersion>;
@@ -29,7 +31,7 @@ export function parseAptPolicies(stdout: string): Map<string, PackageVersion> {
   }
   return new Map([...blocks].map(([name, text]) => {
     const p = parseAptPolicy(text);
-    return [name, { installed: p.installed, candidate: p.candidate }];
+    return [name, { installed: p.installed, candidate: p.candidate, available: p.versions.filter((v) => v.fromRepository).map((v) => v.version) }];
   }));
 }
 
@@ -37,8 +39,8 @@ export function parsePackageVersions(files: readonly ProbeFile[]): PackageVersio
   const apt = files.find((f) => f.kind === 'apt-policy');
   const rpm = files.find((f) => f.kind === 'rpm-query');
   if (!apt && !rpm) return undefined;
-  const none: PackageVersion = { installed: undefined, candidate: undefined };
-  const result = Object.fromEntries(PROBED_PACKAGES.map((p) => [p, { ...none }])) as PackageVersions;
+  const empty = (): PackageVersion => ({ installed: undefined, candidate: undefined, available: [] });
+  const result = Object.fromEntries(PROBED_PACKAGES.map((p) => [p, empty()])) as PackageVersions;
   if (apt?.content) {
     for (const [name, v] of parseAptPolicies(apt.content)) if (name in result) result[name as ProbedPackage] = v;
     return result;
@@ -54,6 +56,7 @@ export function parsePackageVersions(files: readonly ProbeFile[]): PackageVersio
     const listed = parseDnfList(dnf, name);
     const newest = [...listed.available, ...listed.installed].sort(compareRpmVersions).at(-1);
     result[name].candidate = newest ?? result[name].installed;
+    result[name].available = [...new Set(listed.available)].sort(compareRpmVersions);
   }
   return result;
 }

@@ -28,6 +28,7 @@ import { fleetHost } from '../fleet/hosts.js';
 import { PACKAGE_VERSIONS, realContainerdVersion } from '../fleet/packages/catalog.js';
 import { CLUSTER_STATE } from '../fleet/profiles.js';
 import { events, slipway } from '../support/cli.js';
+import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
 const PLAYBOOK = 'playbooks/containerd-cri-v1.yaml';
@@ -106,6 +107,12 @@ async function settledTrees(fleet: Fleet): Promise<string[]> {
   }
 }
 
+const stateEnv = () => ({ SLIPWAY_STATE_DIR: path.join(work, 'state') });
+
+/** doctor's command for the fix, as it prints it (the version quoted for the shell). */
+const fixCommand = (fleet: Fleet, nodes: string[]) =>
+  `slipway plan ${PLAYBOOK} -i ${fleet.inventoryFile} --limit ${nodes.join(',')} -e 'containerd_version=${version}'`;
+
 function cli(fleet: Fleet, command: 'plan' | 'run', extra: string[] = []) {
   return slipway([command, PLAYBOOK, '-i', fleet.inventoryFile, '-e', `containerd_version=${version}`, '--output', 'json', ...extra], {
     env: { SLIPWAY_STATE_DIR: path.join(work, 'state') },
@@ -143,6 +150,20 @@ async function runtimeOn(fleet: Fleet, name: string) {
 describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves CRI v1', () => {
   const f = useFleet({ nodes: 3, profile: 'containerd-1.4' });
   const workers = ['node-1', 'node-2', 'node-3'];
+
+  it('doctor: every worker answers only CRI v1alpha2 under OpenKruise 1.7.2, and the fix is containerd-cri-v1', async () => {
+    const d = await doctor(f.fleet.inventoryFile, [], stateEnv());
+    expect(d.code, d.stderr).toBe(1);
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': ['cri-v1-missing'], 'node-2': ['cri-v1-missing'], 'node-3': ['cri-v1-missing'] });
+    const finding = d.report.nodes[1]?.findings[0];
+    expect(finding?.title).toBe("containerd 1.4.13 does not answer CRI v1, which OpenKruise 1.7.2's kruise-daemon needs");
+    expect(finding?.detail).toMatch(/^containerd 1\.4\.13 answers no runtime\.v1 \(asked over gRPC\)/);
+    expect(finding?.sources).toContain('openkruise/kruise#1817');
+    expect(d.report.cluster.facts).toMatchObject({ via: 'cp-1', serverVersion: '1.23.17', kruiseVersion: '1.7.2' });
+    expect(d.report.summary.groups).toEqual([
+      { rule: 'cri-v1-missing', severity: 'error', title: finding?.title, nodes: workers, command: fixCommand(f.fleet, workers) },
+    ]);
+  });
 
   it('plan shows cordon, drain, stop, upgrade, restart and verify as changes on every worker, and changes nothing', async () => {
     const before = await settledTrees(f.fleet);
@@ -223,6 +244,12 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
     expect(nodes).not.toContain('SchedulingDisabled');
   }, 120_000);
 
+  it('after the run, doctor finds nothing', async () => {
+    const d = await doctor(f.fleet.inventoryFile, [], stateEnv());
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': [], 'node-3': [] });
+    expect(d.code).toBe(0);
+  });
+
   it('a second run changes nothing', async () => {
     const before = await settledTrees(f.fleet);
     // kubelet, started again by the first run, came up talking CRI v1 to the new containerd.
@@ -250,6 +277,12 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     // A recorder in front of kubectl on cp-1 (first on sshd's PATH): every call, then the real stand-in.
     await f.fleet.node('cp-1').writeFile('/usr/local/bin/kubectl', `#!/bin/sh\nprintf '%s\\n' "$*" >> ${AUDIT}\nexec /usr/bin/kubectl "$@"\n`, '0755');
     node1Before = (await settledTrees(f.fleet))[f.fleet.nodes.findIndex((n) => n.name === 'node-1')] ?? '';
+  });
+
+  it('doctor: node-2 (containerd 1.4) has the finding, node-1 (1.6) is healthy', async () => {
+    const d = await doctor(f.fleet.inventoryFile, [], stateEnv());
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': ['cri-v1-missing'] });
+    expect(d.report.summary.groups.map((g) => g.command)).toEqual([fixCommand(f.fleet, ['node-2'])]);
   });
 
   it('plan: node-1 (containerd 1.6) has nothing to change, node-2 (1.4) would be upgraded; nothing changes', async () => {
@@ -340,6 +373,10 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     expect(rt.units, rt.journal).toBe('active active');
   }, 120_000);
 
+  it('after node-2 was upgraded, doctor finds nothing', async () => {
+    expect((await doctor(f.fleet.inventoryFile, [], stateEnv())).findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': [] });
+  });
+
   it('node-1 was never touched: only ok and skipped steps, no kubectl cordon/drain/uncordon of it, its file tree unchanged', async () => {
     // Both runs on this fleet (the blocked one and the one past the budget), from their journals.
     let runsSeen = 0;
@@ -372,8 +409,11 @@ describe('containerd-1.5 fleet: a release whose version suggests CRI v1, but whi
     await f.fleet.node('cp-1').writeFile(CLUSTER_STATE, JSON.stringify(state, null, 2) + '\n');
   });
 
-  it('plan and run upgrade the node, decided on the live CRI answer; verify then gets CRI v1 from it', async () => {
+  it('plan and run upgrade the node, decided on the live CRI answer; verify then gets CRI v1 from it; doctor before and after', async () => {
     expect((await runtimeOn(f.fleet, 'node-1')).version).toMatch(/ v1\.5\.18 /);
+    const before = await doctor(f.fleet.inventoryFile, [], stateEnv());
+    expect(before.findings).toEqual({ 'cp-1': [], 'node-1': ['cri-v1-missing'] });
+    expect(before.report.nodes[1]?.findings[0]?.title).toBe("containerd 1.5.18 does not answer CRI v1, which OpenKruise 1.7.2's kruise-daemon needs");
     const plan = JSON.parse((await cli(f.fleet, 'plan')).stdout) as PlanJson;
     expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change', 'change', 'change', 'change', 'ok', 'ok']);
     expect(plan.nodes[0]?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.5\.18\)/);
@@ -390,5 +430,6 @@ describe('containerd-1.5 fleet: a release whose version suggests CRI v1, but whi
     expect(rt.elf).toBe(true);
     expect(rt.units, rt.journal).toBe('active active');
     expect((await onNode(f.fleet, 'node-1', ['crictl', 'version'])).stdout).toMatch(/RuntimeApiVersion:\s+v1\n/);
+    expect((await doctor(f.fleet.inventoryFile, [], stateEnv())).findings).toEqual({ 'cp-1': [], 'node-1': [] });
   }, 120_000);
 });

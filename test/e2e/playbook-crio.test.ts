@@ -27,6 +27,7 @@ import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
 import { packageLayer } from '../fleet/packages/repo.js';
 import { CRIO_SOCKET, profilePods } from '../fleet/profiles.js';
 import { events, slipway } from '../support/cli.js';
+import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
 const PLAYBOOK = 'playbooks/crio-pin-runtime.yaml';
@@ -133,6 +134,19 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     expect(defaultRuntimeIn(await sh('node-3', 'crio status config'))).toBe('runc');
     expect(await sh('node-3', 'systemctl is-active crio kubelet')).toBe('active\nactive\n');
     for (const w of [...TODO, 'node-3']) expect(await pauses(w), w).toBe(profilePods(w).length);
+  });
+
+  it('doctor: the 1.29 nodes would switch to crun with the 1.30 package; node-3, pinned, is healthy', async () => {
+    const d = await doctor(f.fleet.inventoryFile, [], { SLIPWAY_STATE_DIR: path.join(work, 'state') });
+    expect(d.code, d.stderr).toBe(1);
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': ['crio-upgrade-switches-runtime'], 'node-2': ['crio-upgrade-switches-runtime'], 'node-3': [] });
+    const finding = d.report.nodes[1]?.findings[0];
+    expect(finding?.title).toBe(`upgrading cri-o ${OLD} -> ${NEW} switches the default runtime from runc to crun`);
+    expect(finding?.sources).toContain('cri-o#8705');
+    expect(d.report.nodes[1]?.facts?.crio).toMatchObject({ defaultRuntime: 'runc', runningRuntimes: ['runc'] });
+    expect(d.report.summary.groups[0]?.command).toBe(
+      `slipway plan ${PLAYBOOK} -i ${f.fleet.inventoryFile} --limit node-1,node-2 -e crio_version=${NEW} -e crio_target=1.30.6 -e runtime=runc`,
+    );
   });
 
   it('plan shows the upgrade and the pin (with its diff) on the 1.29 nodes, nothing on node-3, and changes nothing', async () => {
@@ -270,6 +284,11 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     expect(await pauses('node-3')).toBe(profilePods('node-3').length);
     expect((await sh('node-3', 'crictl pods -q')).trim().split('\n')).toHaveLength(profilePods('node-3').length);
   }, 150_000);
+
+  it('after the run, doctor finds nothing', async () => {
+    const d = await doctor(f.fleet.inventoryFile, [], { SLIPWAY_STATE_DIR: path.join(work, 'state') });
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': [], 'node-3': [] });
+  });
 
   it('a second run changes nothing', async () => {
     const before = await trees();

@@ -24,6 +24,7 @@ import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
 import { packageLayer } from '../fleet/packages/repo.js';
 import { CONTAINERD_SOCKET } from '../fleet/profiles.js';
 import { events, slipway } from '../support/cli.js';
+import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
 const PLAYBOOK = 'playbooks/kubelet-removed-flags.yaml';
@@ -128,6 +129,30 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
     expect(hasContainerRuntime(await argvOf('node-4'))).toBe(false);
   });
 
+  it('doctor --target-version 1.27.16 names exactly the nodes whose kubelet 1.27 would refuse a flag, each with its file and the fix', async () => {
+    const before = await trees();
+    const d = await doctor(f.fleet.inventoryFile, ['--target-version', '1.27.16'], env());
+    expect(d.code, d.stderr).toBe(1);
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': ['kubelet-removed-flags'], 'node-2': [], 'node-3': ['kubelet-removed-flags'], 'node-4': [] });
+    const finding = (host: string) => d.report.nodes.find((n) => n.host === host)?.findings[0];
+    expect(finding('node-1')?.detail).toContain(`\`--container-runtime=remote\` in ${ENV_FILE} ($KUBELET_KUBEADM_ARGS), removed in 1.27`);
+    expect(finding('node-3')?.detail).toContain(`\`--container-runtime remote\` in ${DROP_IN} ($KUBELET_EXTRA_ARGS), removed in 1.27`);
+    expect(finding('node-3')?.detail).toContain('kubeadm upgrade removes flags only from /var/lib/kubelet/kubeadm-flags.env');
+    expect(d.report.summary.groups).toEqual([
+      {
+        rule: 'kubelet-removed-flags',
+        severity: 'error',
+        title: expect.stringContaining('--container-runtime'),
+        nodes: ['node-1', 'node-3'],
+        command: `slipway plan ${PLAYBOOK} -i ${f.fleet.inventoryFile} --limit node-1,node-3 -e target_version=1.27.16`,
+      },
+    ]);
+    // --pod-infra-container-image (node-2) is removed in 1.35, not 1.27: no finding; at 1.35 there is.
+    const at135 = await doctor(f.fleet.inventoryFile, ['--target-version', '1.35.0', '--limit', 'node-2'], env());
+    expect(at135.findings['node-2']).toEqual(['kubelet-removed-flags']);
+    expect(await trees()).toEqual(before);
+  });
+
   it('takes `-e target_version=1.27` as the version string 1.27 (never the number: 1.30 would be 1.3)', async () => {
     const r = await cli(['plan', PLAYBOOK, '-i', f.fleet.inventoryFile, '-e', 'target_version=1.27', '--output', 'json']);
     expect(r.stderr).toBe('');
@@ -165,7 +190,7 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
       ].join('\n'),
     );
     // node-2: --pod-infra-container-image is accepted by 1.27; /etc/default/kubelet stays.
-    expect(text).toMatch(/✓ remove-flags: none of the 9 flags kubelet 1\.27\.0 no longer accepts \(.*\) in the files that build kubelet\.service's command line \([^)]*\/etc\/default\/kubelet\)/);
+    expect(text).toMatch(/✓ remove-flags: none of the 10 flags kubelet 1\.27\.0 no longer accepts \(.*\) in the files that build kubelet\.service's command line \([^)]*\/etc\/default\/kubelet\)/);
     expect(text).not.toContain(`--- ${DEFAULTS}`);
     expect(text.match(/^ {6}-(?!--).*$/gm)).toHaveLength(2); // two lines out in all: node-1's and node-3's
     for (const [w, n] of [['node-1', 5], ['node-2', 4], ['node-3', 5]] as const) {
@@ -179,7 +204,7 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
     const s4 = section(text, 'node-4');
     expect(s4).toContain('node-4: nothing to change');
     expect(s4).toContain("- upgrade-kubelet: skipped: when: kubelet.version is '1.27.16', which does not satisfy '<1.27.0'");
-    expect(s4).toMatch(/✓ remove-flags: none of the 9 flags/);
+    expect(s4).toMatch(/✓ remove-flags: none of the 10 flags/);
     expect(text).toContain('plan: 14 change(s) on 3 of 4 node(s); nothing was changed');
     expect(await trees()).toEqual(before);
   });
@@ -300,6 +325,12 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
     }
     expect(await sh('cp-1', 'kubectl get nodes')).not.toContain('SchedulingDisabled');
   }, 150_000);
+
+  it('after the run, doctor at the target finds nothing on any node', async () => {
+    const d = await doctor(f.fleet.inventoryFile, ['--target-version', '1.27.16'], env());
+    expect(d.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': [], 'node-3': [], 'node-4': [] });
+    expect(d.code).toBe(0);
+  });
 
   it('a second run changes nothing', async () => {
     const before = await trees();

@@ -48,18 +48,18 @@ describe('node probe', () => {
 
   it('packages: apt-cache policy of several packages (Debian 12, the fleet\'s repository); rpm and dnf', () => {
     const debian = parseAptPolicies(sample('apt-policy-debian12.txt'));
-    expect(debian.get('containerd')).toEqual({ installed: '1.6.20~ds1-1+deb12u3', candidate: '1.6.20~ds1-1+deb12u3' });
+    expect(debian.get('containerd')).toEqual({ installed: '1.6.20~ds1-1+deb12u3', candidate: '1.6.20~ds1-1+deb12u3', available: ['1.6.20~ds1-1+deb12u3', '1.6.20~ds1-1+deb12u2'] });
     expect(debian.get('runc')?.installed).toBe('1.1.5+ds1-1+deb12u1');
     expect(debian.has('nonexistent-pkg')).toBe(false);
     const fleet = parsePackageVersions([{ kind: 'apt-policy', path: '-', content: sample('apt-policy-fleet.txt') }]);
-    expect(fleet?.['cri-o']).toEqual({ installed: '1.29.9-1', candidate: '1.30.6-1' });
-    expect(fleet?.containerd).toEqual({ installed: undefined, candidate: '1.6.20~ds1-1+deb12u3' });
-    expect(fleet?.kubeadm).toEqual({ installed: undefined, candidate: undefined });
+    expect(fleet?.['cri-o']).toEqual({ installed: '1.29.9-1', candidate: '1.30.6-1', available: ['1.30.6-1', '1.29.9-1'] });
+    expect(fleet?.containerd).toEqual({ installed: undefined, candidate: '1.6.20~ds1-1+deb12u3', available: ['1.6.20~ds1-1+deb12u3'] });
+    expect(fleet?.kubeadm).toEqual({ installed: undefined, candidate: undefined, available: [] });
     const rpm = parsePackageVersions([
       { kind: 'rpm-query', path: '-', content: 'kubelet (none):1.29.3-150500.1.1\ncri-o (none):1.29.2-150500.1.1\npackage kubeadm is not installed\n' },
       { kind: 'dnf-list', path: '-', content: 'Installed Packages\nkubelet.x86_64  1.29.3-150500.1.1  @kubernetes\nAvailable Packages\nkubelet.x86_64  1.29.3-150500.1.1  kubernetes\nkubelet.x86_64  1.29.6-150500.1.1  kubernetes\ncri-o.x86_64 1.29.2-150500.1.1 cri-o\n' },
     ]);
-    expect(rpm?.kubelet).toEqual({ installed: '1.29.3-150500.1.1', candidate: '1.29.6-150500.1.1' });
-    expect(rpm?.['cri-o']).toEqual({ installed: '1.29.2-150500.1.1', candidate: '1.29.2-150500.1.1' });
+    expect(rpm?.kubelet).toEqual({ installed: '1.29.3-150500.1.1', candidate: '1.29.6-150500.1.1', available: ['1.29.3-150500.1.1', '1.29.6-150500.1.1'] });
+    expect(rpm?.['cri-o']).toEqual({ installed: '1.29.2-150500.1.1', candidate: '1.29.2-150500.1.1', available: ['1.29.2-150500.1.1'] });
   });
 });

@@ -16,6 +16,18 @@
  *                       --pod-infra-container-image in /etc/default/kubelet (node-2, 5, ...), and
  *                       `--container-runtime remote` in a drop-in (node-3, 6, ...); 1.27.16 in the repo.
  *   mixed               like containerd-1.4, but node-1 already runs the real containerd 1.6.
+ *   docker-24           Docker Engine 24 (stand-in) as the runtime of node-1, 3, ... with kubelet 1.26
+ *                       and no cri-dockerd (kubelet waits for its socket); node-2, 4, ... run the real
+ *                       containerd 1.6 with cri-dockerd installed anyway (Kubekey's mistake).
+ *   containerd-2.0      kubelet 1.27 against an API server 1.27 with OpenKruise 1.4: node-1, 3, ... run
+ *                       containerd 2.0.5 (a CRI v1-only stand-in, config version 3); node-2, 4, ... the
+ *                       real containerd 1.6 with a 1.x-era config (systemd_cgroup, the runtime v1
+ *                       shim, registry mirrors) and 2.0.5 as the package's candidate.
+ *
+ * The control-plane node cp-1 runs the real containerd 1.6 in every profile but base, so what a
+ * profile shows is about its workers. In the containerd-1.4, containerd-1.5 and mixed profiles the
+ * cluster runs OpenKruise 1.7.2 (its kruise-daemon speaks only CRI v1: field note 1); in
+ * kubelet-1.26-flags the control plane is at 1.27.16 already and the workers are next.
  *
  * Installed packages are captured dpkg states (packages/repo.ts), copied in before boot; every
  * node of a non-base profile has the fleet's apt repository at /opt/fleet/apt as its only source.
@@ -29,8 +41,8 @@ import { PACKAGE_VERSIONS } from './packages/catalog.js';
 import { packageLayer, repoLayer } from './packages/repo.js';
 import type { NodeSeed, SeedFile } from './seed.js';
 
-export type ProfileName = 'base' | 'containerd-1.4' | 'containerd-1.5' | 'crio-1.29' | 'kubelet-1.26-flags' | 'mixed';
-export const PROFILES: readonly ProfileName[] = ['base', 'containerd-1.4', 'containerd-1.5', 'crio-1.29', 'kubelet-1.26-flags', 'mixed'];
+export type ProfileName = 'base' | 'containerd-1.4' | 'containerd-1.5' | 'containerd-2.0' | 'crio-1.29' | 'docker-24' | 'kubelet-1.26-flags' | 'mixed';
+export const PROFILES: readonly ProfileName[] = ['base', 'containerd-1.4', 'containerd-1.5', 'containerd-2.0', 'crio-1.29', 'docker-24', 'kubelet-1.26-flags', 'mixed'];
 
 export function isProfileName(name: string): name is ProfileName {
   return (PROFILES as readonly string[]).includes(name);
@@ -42,8 +54,32 @@ export const CONTAINERD_SOCKET = '/run/containerd/containerd.sock';
 export const CRIO_SOCKET = '/var/run/crio/crio.sock';
 export const CLUSTER_STATE = '/var/lib/fleet-kube/cluster.json';
 
-/** old-containerd and containerd-1.5: the v1alpha2-only stand-in, as 1.4.13 and as 1.5.18. */
-type Runtime = 'old-containerd' | 'containerd-1.5' | 'containerd' | 'crio';
+/**
+ * old-containerd and containerd-1.5: the v1alpha2-only stand-in, as 1.4.13 and as 1.5.18;
+ * containerd-2.0: the v1-only stand-in as 2.0.5; containerd: the real Debian package; docker: the
+ * dockerd stand-in.
+ */
+type Runtime = 'old-containerd' | 'containerd-1.5' | 'containerd-2.0' | 'containerd' | 'crio' | 'docker';
+
+const RUNTIME_VERSION: Record<Runtime, string> = {
+  crio: 'cri-o://1.29.9',
+  'old-containerd': 'containerd://1.4.13',
+  'containerd-1.5': 'containerd://1.5.18',
+  'containerd-2.0': 'containerd://2.0.5',
+  containerd: 'containerd://1.6.20',
+  docker: 'docker://24.0.7',
+};
+
+/** What the cluster (kubectl's state) has besides its nodes and pods. */
+interface ClusterExtras {
+  /** The API server's version, when it is not cp-1's kubelet's. */
+  serverVersion?: string;
+  daemonSets?: Array<{ name: string; namespace: string; image: string; labels?: Record<string, string> }>;
+}
+
+const kruise = (version: string): ClusterExtras['daemonSets'] => [
+  { name: 'kruise-daemon', namespace: 'kruise-system', image: `openkruise/kruise-manager:v${version}`, labels: { 'control-plane': 'daemon' } },
+];
 
 interface NodePlan {
   runtime: Runtime;
@@ -51,6 +87,10 @@ interface NodePlan {
   /** KUBELET_KUBEADM_ARGS in /var/lib/kubelet/kubeadm-flags.env */
   kubeadmArgs: string;
   extraFiles?: SeedFile[];
+  /** Install cri-dockerd too (it is not started). */
+  criDockerd?: boolean;
+  /** /etc/containerd/config.toml instead of the fleet's. */
+  containerdConfig?: string;
 }
 
 // ---------------------------------------------------------------- the cluster (kubectl's state)
@@ -110,14 +150,14 @@ function kubeletVersionOf(pkg: string): string {
  * kubectl's state for a fleet. With the node names it lists them all; without (a profile is told
  * only the node it seeds), workers named node-N join when first named (see kubectl.mjs).
  */
-export function clusterState(planOf: (node: string) => NodePlan, allNodes?: readonly string[]): object {
+export function clusterState(planOf: (node: string) => NodePlan, allNodes?: readonly string[], extras: ClusterExtras = {}): object {
   const nodeEntry = (name: string) => {
     const p = planOf(name);
     return {
       name,
       unschedulable: false,
       kubeletVersion: kubeletVersionOf(p.kubelet),
-      containerRuntimeVersion: { crio: 'cri-o://1.29.9', 'old-containerd': 'containerd://1.4.13', 'containerd-1.5': 'containerd://1.5.18', containerd: 'containerd://1.6.20' }[p.runtime],
+      containerRuntimeVersion: RUNTIME_VERSION[p.runtime],
       roles: name.startsWith('cp-') ? ['control-plane'] : [],
       created: Date.UTC(2024, 0, 1),
     };
@@ -126,8 +166,9 @@ export function clusterState(planOf: (node: string) => NodePlan, allNodes?: read
   const names = allNodes ?? ['cp-1'];
   const template = planOf('node-999');
   return {
-    serverVersion: kubeletVersionOf(planOf('cp-1').kubelet),
+    serverVersion: extras.serverVersion ?? kubeletVersionOf(planOf('cp-1').kubelet),
     nodes: names.map(nodeEntry),
+    ...(extras.daemonSets ? { daemonSets: extras.daemonSets.map((d) => ({ ...d, created: Date.UTC(2024, 0, 1) })) } : {}),
     pods: names.flatMap((n) => podsOf(n).map((p) => podEntry(n, p))),
     pdbs: [{ name: 'web', namespace: 'default', selector: { app: 'web' }, minAvailable: 1, created: Date.UTC(2024, 0, 1) }],
     ...(allNodes
@@ -210,14 +251,17 @@ function sandboxConfig(node: string, p: PodPlan): string {
 
 const enableLink = (unit: string): SeedFile => ({ path: `/etc/systemd/system/multi-user.target.wants/${unit}`, symlink: `/lib/systemd/system/${unit}` });
 
-function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: string) => NodePlan, allNodes?: readonly string[]): NodeSeed {
+function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: string) => NodePlan, allNodes?: readonly string[], extras: ClusterExtras = {}): NodeSeed {
   const installs = [`kubelet=${plan.kubelet}`];
   if (plan.runtime === 'old-containerd') installs.push(`containerd=${PACKAGE_VERSIONS.oldContainerd}`);
   if (plan.runtime === 'containerd-1.5') installs.push(`containerd=${PACKAGE_VERSIONS.containerd15}`);
+  if (plan.runtime === 'containerd-2.0') installs.push(`containerd=${PACKAGE_VERSIONS.containerd20}`);
   if (plan.runtime === 'crio') installs.push(`cri-o=${PACKAGE_VERSIONS.crio129}`);
-  const endpoint = plan.runtime === 'crio' ? `unix://${CRIO_SOCKET}` : `unix://${CONTAINERD_SOCKET}`;
-  const runtimeUnit = plan.runtime === 'crio' ? 'crio.service' : 'containerd.service';
-  const realSandboxes = plan.runtime !== 'old-containerd' && plan.runtime !== 'containerd-1.5';
+  if (plan.runtime === 'docker') installs.push(`docker-ce=${PACKAGE_VERSIONS.dockerCe}`);
+  if (plan.criDockerd) installs.push(`cri-dockerd=${PACKAGE_VERSIONS.criDockerd}`);
+  const endpoint = plan.runtime === 'crio' ? `unix://${CRIO_SOCKET}` : plan.runtime === 'docker' ? 'unix:///run/cri-dockerd.sock' : `unix://${CONTAINERD_SOCKET}`;
+  const runtimeUnit = plan.runtime === 'crio' ? 'crio.service' : plan.runtime === 'docker' ? 'docker.service' : 'containerd.service';
+  const realSandboxes = plan.runtime === 'containerd' || plan.runtime === 'crio';
   const pods = podsOf(node);
   const files: SeedFile[] = [
     { path: '/', layer: () => packageLayer(installs) },
@@ -227,7 +271,7 @@ function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: st
     { path: '/usr/lib/cni/fleet-netns', content: readFileSync(path.join(standinsDir, 'cni-fleet-netns.sh')), mode: 0o755 },
     { path: '/etc/cni/net.d/10-fleet.conflist', content: CNI_CONFLIST },
     { path: PAUSE_ARCHIVE_NODE_PATH, from: async () => (await pauseImage()).archive },
-    { path: '/etc/containerd/config.toml', content: containerdConfig() },
+    ...(plan.runtime === 'docker' ? [] : [{ path: '/etc/containerd/config.toml', content: plan.containerdConfig ?? containerdConfig() }]),
     { path: '/var/lib/kubelet/kubeadm-flags.env', content: `KUBELET_KUBEADM_ARGS="${plan.kubeadmArgs}"\n` },
     { path: '/var/lib/kubelet/config.yaml', content: 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: cgroupfs\n' },
     { path: '/etc/kubernetes/kubelet.conf', content: KUBECONFIG.replace(/kubernetes-admin/g, `system:node:${node}`) },
@@ -242,7 +286,7 @@ function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: st
   if (groups.includes('control_plane')) {
     files.push(
       { path: '/usr/bin/kubectl', from: () => bundleStandin('kubectl') },
-      { path: CLUSTER_STATE, content: JSON.stringify(clusterState(planOf, allNodes), null, 2) + '\n' },
+      { path: CLUSTER_STATE, content: JSON.stringify(clusterState(planOf, allNodes, extras), null, 2) + '\n' },
       { path: '/etc/kubernetes/admin.conf', content: KUBECONFIG, mode: 0o600 },
       { path: '/root/.kube/config', content: KUBECONFIG, mode: 0o600 },
     );
@@ -274,20 +318,71 @@ function workerIndex(node: string): number {
   return Number(/^node-(\d+)$/.exec(node)?.[1] ?? 0);
 }
 
+/** cp-1 of a profile whose workers it is about: the real containerd, a kubelet of the profile. */
+function healthyControlPlane(kubelet: string, kubeadmArgs: string): NodePlan {
+  return { runtime: 'containerd', kubelet, kubeadmArgs };
+}
+
+/** A containerd config.toml of the 1.x era: what containerd 2.0 removes, ignores or deprecates. */
+const LEGACY_CONTAINERD_CONFIG = `version = 2
+
+# Written for containerd 1.x years ago: settings 2.0 no longer takes.
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE}"
+  restrict_oom_score_adj = true
+  systemd_cgroup = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    [plugins."io.containerd.grpc.v1.cri".containerd.default_runtime]
+      runtime_type = "io.containerd.runtime.v1.linux"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "/etc/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]
+    endpoint = ["https://mirror.fleet.internal"]
+`;
+
+const CONTAINERD_2_CONFIG = `version = 3
+
+[grpc]
+  address = "${CONTAINERD_SOCKET}"
+
+[plugins]
+  [plugins.'io.containerd.cri.v1.images']
+    snapshotter = "native"
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = "${PAUSE_IMAGE}"
+  [plugins.'io.containerd.cri.v1.runtime']
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = "runc"
+`;
+
 function planFor(profile: Exclude<ProfileName, 'base'>, node: string): NodePlan {
+  const i = workerIndex(node);
   switch (profile) {
     case 'containerd-1.4':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet123, KUBEADM_ARGS_123);
       return { runtime: 'old-containerd', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 };
     case 'containerd-1.5':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet123, KUBEADM_ARGS_123);
       return { runtime: 'containerd-1.5', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 };
     case 'mixed':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet123, KUBEADM_ARGS_123);
       return node === 'node-1'
         ? { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 }
         : { runtime: 'old-containerd', kubelet: PACKAGE_VERSIONS.kubelet123, kubeadmArgs: KUBEADM_ARGS_123 };
     case 'crio-1.29':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet126, KUBEADM_ARGS_126);
       return { runtime: 'crio', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: `--container-runtime-endpoint=unix://${CRIO_SOCKET}` };
+    case 'docker-24':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet126, KUBEADM_ARGS_126);
+      if (i % 2 === 1) return { runtime: 'docker', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: '--container-runtime-endpoint=unix:///run/cri-dockerd.sock' };
+      return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: KUBEADM_ARGS_126, criDockerd: true };
+    case 'containerd-2.0':
+      if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet127, KUBEADM_ARGS_126);
+      if (i % 2 === 1) return { runtime: 'containerd-2.0', kubelet: PACKAGE_VERSIONS.kubelet127, kubeadmArgs: KUBEADM_ARGS_126, containerdConfig: CONTAINERD_2_CONFIG };
+      return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet127, kubeadmArgs: KUBEADM_ARGS_126, containerdConfig: LEGACY_CONTAINERD_CONFIG };
     case 'kubelet-1.26-flags': {
-      const i = workerIndex(node);
       if (i === 0) return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: KUBEADM_ARGS_126.replace(/ --pod-infra.*/, '') };
       if (i % 3 === 1) return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: `--container-runtime=remote ${KUBEADM_ARGS_126}` };
       if (i % 3 === 2) {
@@ -313,6 +408,14 @@ function planFor(profile: Exclude<ProfileName, 'base'>, node: string): NodePlan 
   }
 }
 
+const CLUSTER_EXTRAS: Partial<Record<ProfileName, ClusterExtras>> = {
+  'containerd-1.4': { daemonSets: kruise('1.7.2') },
+  'containerd-1.5': { daemonSets: kruise('1.7.2') },
+  mixed: { daemonSets: kruise('1.7.2') },
+  'containerd-2.0': { serverVersion: 'v1.27.16', daemonSets: kruise('1.4.0') },
+  'kubelet-1.26-flags': { serverVersion: 'v1.27.16' },
+};
+
 /**
  * The seed of each node for a profile. `allNodes` (every node name of the fleet) lets cp-1's
  * cluster state list every node from the start; without it workers join kubectl's state when
@@ -321,7 +424,7 @@ function planFor(profile: Exclude<ProfileName, 'base'>, node: string): NodePlan 
 export function profileSeed(name: ProfileName, allNodes?: readonly string[]): (node: string, groups: string[]) => NodeSeed {
   if (name === 'base') return () => ({ files: [] });
   const planOf = (node: string) => planFor(name, node);
-  return (node, groups) => kubeSeed(node, groups, planOf(node), planOf, allNodes);
+  return (node, groups) => kubeSeed(node, groups, planOf(node), planOf, allNodes, CLUSTER_EXTRAS[name]);
 }
 
 /** Pod sandbox names a node of a profile starts with (for tests). */

@@ -311,8 +311,8 @@ describe('CriClient.close()', () => {
   });
 });
 
-describe('test/fleet/standins/old-containerd.mjs', () => {
-  const script = join(root, 'test/fleet/standins/old-containerd.mjs');
+describe('test/fleet/standins/cri-runtime-stub.mjs', () => {
+  const script = join(root, 'test/fleet/standins/cri-runtime-stub.mjs');
   const run = (args: string[]) => spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 
   it('prints a containerd-like version', async () => {
@@ -337,7 +337,7 @@ describe('test/fleet/standins/old-containerd.mjs', () => {
         child.stdout.on('data', (d: Buffer) => {
           if (d.toString().includes(`serving CRI v1alpha2 on ${socket}`)) res();
         });
-        child.once('exit', () => rej(new Error(`old-containerd exited early: ${err}`)));
+        child.once('exit', () => rej(new Error(`cri-runtime-stub exited early: ${err}`)));
       });
       await withClient(
         () => openLocalSocket(socket),
@@ -357,6 +357,31 @@ describe('test/fleet/standins/old-containerd.mjs', () => {
       expect(await exited).toBe(0);
       expect(existsSync(socket)).toBe(false);
       expect(err).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves only CRI v1 when built or told so (containerd 2.0, cri-dockerd)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-stub-v1-'));
+    const socket = join(dir, 'cri-dockerd.sock');
+    const child = run(['--address', socket, '--apis', 'v1', '--runtime-version', 'v2.0.5']);
+    try {
+      await new Promise<void>((res, rej) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes(`serving CRI v1 on ${socket}`)) res();
+        });
+        child.once('exit', () => rej(new Error('cri-runtime-stub exited early')));
+      });
+      await withClient(
+        () => openLocalSocket(socket),
+        async (c) => {
+          const probe = await probeCriApis(c);
+          expect(probe.v1).toMatchObject({ runtimeVersion: 'v2.0.5', runtimeApiVersion: 'v1' });
+          expect(probe.v1alpha2).toMatchObject({ unimplemented: true });
+        },
+      );
     } finally {
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

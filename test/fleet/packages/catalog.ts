@@ -4,6 +4,9 @@
  *
  *   containerd 1.4.13-0fleet1   /usr/bin/containerd = CRI v1alpha2-only stand-in (containerd 1.4)
  *   containerd 1.5.18-0fleet1   the same stand-in as containerd 1.5, which serves only v1alpha2 too
+ *   containerd 2.0.5-0fleet1    a CRI v1-only stand-in as containerd 2.0 (v1alpha2 removed in 2.0)
+ *   cri-dockerd 0.3.15.3-0.debian-bookworm   CRI v1 stand-in as runtime "docker" on /run/cri-dockerd.sock
+ *   docker-ce 5:24.0.7-1~debian.12~bookworm  dockerd stand-in (API socket, no containers)
  *   containerd <host version>   the real Debian package, downloaded with `apt-get download`
  *   cri-o 1.29.9-1, 1.30.6-1    /usr/bin/crio stand-in; 1.30 ships 10-crio.conf with default_runtime = "crun"
  *   kubelet 1.23.17-1.1, 1.26.15-1.1, 1.27.16-1.1   /usr/bin/kubelet stand-in + unit + kubeadm drop-in
@@ -22,6 +25,9 @@ const run = promisify(execFile);
 export const PACKAGE_VERSIONS = {
   oldContainerd: '1.4.13-0fleet1',
   containerd15: '1.5.18-0fleet1',
+  containerd20: '2.0.5-0fleet1',
+  criDockerd: '0.3.15.3-0.debian-bookworm',
+  dockerCe: '5:24.0.7-1~debian.12~bookworm',
   crio129: '1.29.9-1',
   crio130: '1.30.6-1',
   kubelet123: '1.23.17-1.1',
@@ -105,17 +111,21 @@ function stopOnRemove(unit: string): string {
 fi`;
 }
 
-/** containerd 1.4 or 1.5 (a release that serves only CRI v1alpha2, containerd/containerd#7863). */
-async function oldContainerdSpec(version: string): Promise<DebSpec> {
+/**
+ * containerd 1.4 or 1.5 (releases that serve only CRI v1alpha2, containerd/containerd#7863), or
+ * 2.0 (only v1): the CRI stub as /usr/bin/containerd.
+ */
+async function stubContainerdSpec(version: string): Promise<DebSpec> {
   const real = await realContainerdDeb();
   const upstream = `v${version.replace(/-[^-]+$/, '')}`;
+  const apis = upstream.startsWith('v2.') ? 'v1' : 'v1alpha2';
   return {
     name: 'containerd',
     version,
-    description: `containerd ${upstream.slice(1, 4)} stand-in: serves CRI runtime.v1alpha2 only`,
+    description: `containerd ${upstream.slice(1, 4)} stand-in: serves CRI runtime.${apis} only`,
     depends: 'runc',
     files: [
-      { path: '/usr/bin/containerd', from: await bundleStandin('old-containerd', { define: { __CONTAINERD_VERSION__: upstream } }), mode: 0o755 },
+      { path: '/usr/bin/containerd', from: await bundleStandin('cri-runtime-stub', { define: { __RUNTIME_VERSION__: upstream, __CRI_APIS__: apis } }), mode: 0o755 },
       { path: '/lib/systemd/system/containerd.service', content: CONTAINERD_UNIT },
       // The same conffile as the Debian package's, so an upgrade keeps a node's edited copy quietly.
       { path: '/etc/containerd/config.toml', content: await fileOfDeb(real, '/etc/containerd/config.toml') },
@@ -247,10 +257,94 @@ async function kubeletSpec(version: string): Promise<DebSpec> {
   };
 }
 
+const CRI_DOCKER_SERVICE = `[Unit]
+Description=CRI Interface for Docker Application Container Engine
+Documentation=https://docs.mirantis.com
+After=network-online.target firewalld.service docker.service
+Wants=network-online.target
+Requires=cri-docker.socket
+
+[Service]
+Type=notify
+ExecStart=/usr/bin/cri-dockerd --container-runtime-endpoint fd://
+ExecReload=/bin/kill -s HUP $MAINPID
+TimeoutSec=0
+RestartSec=2
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const CRI_DOCKER_SOCKET = `[Unit]
+Description=CRI Docker Socket for the API
+PartOf=cri-docker.service
+
+[Socket]
+ListenStream=%t/cri-dockerd.sock
+SocketMode=0660
+SocketUser=root
+SocketGroup=docker
+
+[Install]
+WantedBy=sockets.target
+`;
+
+/** cri-dockerd (Mirantis' packaging: binary, service and socket units), as the CRI stub. */
+async function criDockerdSpec(): Promise<DebSpec> {
+  return {
+    name: 'cri-dockerd',
+    version: PACKAGE_VERSIONS.criDockerd,
+    description: 'cri-dockerd stand-in: CRI runtime.v1 for Docker Engine on /run/cri-dockerd.sock',
+    files: [
+      {
+        path: '/usr/bin/cri-dockerd',
+        from: await bundleStandin('cri-runtime-stub', {
+          define: { __RUNTIME_NAME__: 'docker', __RUNTIME_VERSION__: '0.3.15', __CRI_APIS__: 'v1', __DEFAULT_ADDRESS__: '/run/cri-dockerd.sock' },
+        }),
+        mode: 0o755,
+      },
+      { path: '/lib/systemd/system/cri-docker.service', content: CRI_DOCKER_SERVICE },
+      { path: '/lib/systemd/system/cri-docker.socket', content: CRI_DOCKER_SOCKET },
+    ],
+    postinst: `if [ "$1" = configure ] && [ -d /run/systemd/system ]; then systemctl daemon-reload >/dev/null || true; fi`,
+    prerm: stopOnRemove('cri-docker.service'),
+  };
+}
+
+const DOCKER_SERVICE = `[Unit]
+Description=Docker Application Container Engine
+Documentation=https://docs.docker.com
+After=network-online.target containerd.service
+Wants=network-online.target
+
+[Service]
+Type=notify
+ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+async function dockerCeSpec(): Promise<DebSpec> {
+  return {
+    name: 'docker-ce',
+    version: PACKAGE_VERSIONS.dockerCe,
+    description: 'Docker Engine stand-in: the API socket, no containers',
+    files: [
+      { path: '/usr/bin/dockerd', from: await bundleStandin('dockerd', { define: { __DOCKER_VERSION__: '24.0.7' } }), mode: 0o755 },
+      { path: '/lib/systemd/system/docker.service', content: DOCKER_SERVICE },
+    ],
+    postinst: restartOnUpgrade('docker.service'),
+    prerm: stopOnRemove('docker.service'),
+  };
+}
+
 /** Every package of the repository: host paths of the .debs. */
 export async function fleetPackages(): Promise<string[]> {
   const v = PACKAGE_VERSIONS;
-  const specs = await Promise.all([oldContainerdSpec(v.oldContainerd), oldContainerdSpec(v.containerd15), crioSpec(v.crio129), crioSpec(v.crio130), kubeletSpec(v.kubelet123), kubeletSpec(v.kubelet126), kubeletSpec(v.kubelet127)]);
+  const specs = await Promise.all([stubContainerdSpec(v.oldContainerd), stubContainerdSpec(v.containerd15), stubContainerdSpec(v.containerd20), criDockerdSpec(), dockerCeSpec(), crioSpec(v.crio129), crioSpec(v.crio130), kubeletSpec(v.kubelet123), kubeletSpec(v.kubelet126), kubeletSpec(v.kubelet127)]);
   const built = [];
   for (const spec of specs) built.push(await buildDeb(spec));
   return [...built, await realContainerdDeb()];

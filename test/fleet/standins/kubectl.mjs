@@ -4,7 +4,8 @@
 // exit codes:
 //
 //   get nodes | get node NAME [-o json|name] | get pods [-A|-n NS] [--field-selector spec.nodeName=N] [-o json]
-//   get pdb [-A|-n NS] -o json | cordon NAME | uncordon NAME
+//   get pdb [-A|-n NS] -o json | get daemonsets [-A|-n NS] [-o json] | version [-o json]
+//   cordon NAME | uncordon NAME
 //   drain NAME [--ignore-daemonsets] [--delete-emptydir-data] [--force] [--grace-period N]
 //              [--timeout D] [--disable-eviction] [--dry-run=client|server]
 //
@@ -108,6 +109,16 @@ function nodeJson(n) {
       conditions: [{ type: 'Ready', status: n.ready === false ? 'False' : 'True', reason: n.ready === false ? 'KubeletNotReady' : 'KubeletReady' }],
       nodeInfo: { kubeletVersion: n.kubeletVersion, kubeProxyVersion: n.kubeletVersion, containerRuntimeVersion: n.containerRuntimeVersion ?? '', operatingSystem: 'linux', architecture: 'amd64' },
     },
+  };
+}
+
+/** A DaemonSet of the state: name, namespace, labels, one container's image. */
+function daemonSetJson(d) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: d.name, namespace: d.namespace, labels: d.labels ?? {} },
+    spec: { template: { metadata: { labels: d.labels ?? {} }, spec: { containers: [{ name: d.container ?? d.name, image: d.image }] } } },
   };
 }
 
@@ -216,9 +227,19 @@ function findNode(state, name) {
 function get(state, args, flags) {
   const [kindArg, ...names] = args;
   if (!kindArg) throw new KubectlError('You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.');
-  const kind = { node: 'nodes', nodes: 'nodes', no: 'nodes', pod: 'pods', pods: 'pods', po: 'pods', pdb: 'pdb', pdbs: 'pdb', poddisruptionbudget: 'pdb', poddisruptionbudgets: 'pdb' }[kindArg.toLowerCase()];
+  const kind = { node: 'nodes', nodes: 'nodes', no: 'nodes', pod: 'pods', pods: 'pods', po: 'pods', pdb: 'pdb', pdbs: 'pdb', poddisruptionbudget: 'pdb', poddisruptionbudgets: 'pdb', ds: 'daemonsets', daemonset: 'daemonsets', daemonsets: 'daemonsets' }[kindArg.toLowerCase()];
   if (!kind) throw new KubectlError(`error: the server doesn't have a resource type "${kindArg}"`);
   const output = flags.output;
+  if (kind === 'daemonsets') {
+    const dsNs = flags['all-namespaces'] ? undefined : (flags.namespace ?? 'default');
+    const sets = (state.daemonSets ?? []).filter((d) => dsNs === undefined || d.namespace === dsNs);
+    if (output === 'json') return out(JSON.stringify(list(sets.map(daemonSetJson)), null, 4) + '\n');
+    if (sets.length === 0) return err(dsNs === undefined ? 'No resources found\n' : `No resources found in ${dsNs} namespace.\n`);
+    const rows = [[...(dsNs === undefined ? ['NAMESPACE'] : []), 'NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']];
+    const n = String(state.nodes.length);
+    for (const d of sets) rows.push([...(dsNs === undefined ? [d.namespace] : []), d.name, n, n, n, age(d.created)]);
+    return out(table(rows));
+  }
   if (kind === 'nodes') {
     const nodes = names.length ? names.map((n) => findNode(state, n)) : state.nodes;
     if (output === 'json') return out(JSON.stringify(names.length === 1 ? nodeJson(nodes[0]) : list(nodes.map(nodeJson)), null, 4) + '\n');
@@ -396,6 +417,14 @@ async function main(argv) {
   if (flags.version !== undefined || verb === 'version') {
     const state = fs.existsSync(STATE) ? readState() : { nodes: [] };
     const v = state.serverVersion ?? state.nodes[0]?.kubeletVersion ?? 'v1.26.15';
+    if (flags.output === 'json') {
+      const info = (gitVersion) => {
+        const [major, minor] = gitVersion.replace(/^v/, '').split('.');
+        return { major, minor, gitVersion, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2024-01-01T00:00:00Z', goVersion: 'go1.21.6', compiler: 'gc', platform: 'linux/amd64' };
+      };
+      out(`${JSON.stringify({ clientVersion: info(v), kustomizeVersion: 'v4.5.7', serverVersion: info(v) }, null, 2)}\n`);
+      return 0;
+    }
     out(`Client Version: ${v}\nKustomize Version: v4.5.7\nServer Version: ${v}\n`);
     return 0;
   }

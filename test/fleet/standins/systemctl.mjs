@@ -23,6 +23,8 @@ const JOURNAL_DIR = '/var/log/fleet-journal';
 const READY_PATHS = {
   'containerd.service': '/run/containerd/containerd.sock',
   'crio.service': '/var/run/crio/crio.sock',
+  'docker.service': '/var/run/docker.sock',
+  'cri-docker.service': '/run/cri-dockerd.sock',
 };
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -315,7 +317,7 @@ function exitFile(unit) {
 /** The state as systemd would report it now: a main process that died turns the unit failed. */
 function currentState(unit) {
   const s = readState(unit);
-  if (s.activeState === 'active' && !isAlive(s.mainPid)) {
+  if (s.activeState === 'active' && !s.socket && !isAlive(s.mainPid)) {
     let code = '';
     try {
       code = fs.readFileSync(exitFile(unit), 'utf8').trim();
@@ -382,6 +384,13 @@ async function start(unit) {
   warnIfChanged(unit);
   const s = currentState(unit);
   if (s.activeState === 'active') return EXIT.ok;
+  if (unit.endsWith('.socket')) {
+    // systemd would listen and start the service on the first connection; here the service
+    // serves its socket itself, so a socket unit is only its state.
+    writeState(unit, { activeState: 'active', subState: 'listening', mainPid: 0, since: Date.now(), socket: true });
+    journal(unit, `Listening on ${u.settings['Unit.Description'] ?? unit}.`);
+    return EXIT.ok;
+  }
 
   const fail = (why) => {
     journal(unit, why);

@@ -1,0 +1,192 @@
+/**
+ * `doctor`: which known failure each node is about to hit. Reads every selected node's facts in
+ * parallel (one connection and one probe script a node, plus its CRI calls), the cluster's
+ * through kubectl on the first reachable control-plane host (or locally), the operator's
+ * machine's, then runs the rules of src/kb/rules. Changes nothing anywhere.
+ */
+import path from 'node:path';
+import pMap from 'p-map';
+import { EXIT, type ExitCode } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { CLUSTER_PROBE_SCRIPT, parseClusterProbe, type ClusterFacts } from '../facts/cluster.js';
+import { probeLocalFacts, type LocalFacts } from '../facts/local.js';
+import { probeNodeFacts, type NodeFacts } from '../facts/node.js';
+import type { FactProbe } from '../facts/registry.js';
+import type { Inventory, InventoryHost } from '../inventory/types.js';
+import type { DiagnosedNode, DoctorInputs, Finding, Fix } from '../kb/findings.js';
+import { CLUSTER_RULES, NODE_RULES } from '../kb/rules/index.js';
+import { LocalRemote } from '../transport/local.js';
+import { shellQuote } from '../transport/quote.js';
+import type { SshOptions } from '../transport/ssh.js';
+import type { Remote } from '../transport/types.js';
+import { RemoteResolver } from './remotes.js';
+
+/** Groups that hold control-plane hosts: the fleet's and Ansible's, and kubespray's. */
+export const CONTROL_PLANE_GROUPS = ['control_plane', 'kube_control_plane', 'masters'] as const;
+
+const ALL_PROBES: ReadonlySet<FactProbe> = new Set(['node', 'kubelet', 'runtime-config', 'packages', 'cri']);
+
+export interface DoctorOptions {
+  inventory: Inventory;
+  /** Hosts selected by `--limit` (default all). */
+  hosts: InventoryHost[];
+  inventoryFile: string;
+  ssh: SshOptions;
+  target: string | undefined;
+  /** The operator's machine (kubectl without a control-plane group, kind). */
+  local?: Remote;
+  concurrency?: number;
+}
+
+export interface DoctorFix extends Fix {
+  /** The exact command to see the fix's plan for this node (or these nodes). */
+  command?: string;
+}
+
+export interface DoctorFinding extends Omit<Finding, 'fix'> {
+  fix: DoctorFix;
+}
+
+export interface NodeReport {
+  host: string;
+  reachable: boolean;
+  error?: string;
+  facts?: NodeFacts;
+  findings: DoctorFinding[];
+}
+
+export interface FindingGroup {
+  rule: string;
+  severity: Finding['severity'];
+  /** The title of the first node's finding. */
+  title: string;
+  nodes: string[];
+  /** One command for all of them, when they share the fix. */
+  command?: string;
+}
+
+export interface DoctorReport {
+  version: 1;
+  inventory: string;
+  target: string | undefined;
+  /** The cluster's facts (undefined when no kubectl answered) and the findings about the cluster as a whole. */
+  cluster: { facts: ClusterFacts | undefined; findings: DoctorFinding[] };
+  local: LocalFacts;
+  nodes: NodeReport[];
+  summary: {
+    nodes: number;
+    healthy: string[];
+    withFindings: string[];
+    unreachable: string[];
+    groups: FindingGroup[];
+  };
+  exitCode: ExitCode;
+}
+
+/** A bundled playbook's path as the operator would type it: relative when under the working directory. */
+export function bundledPlaybookPath(name: string): string {
+  const file = path.join(packageRoot(), 'playbooks', `${name}.yaml`);
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+/** `slipway plan PLAYBOOK -i INVENTORY --limit NODES -e k=v ...`, every word quoted for a shell. */
+export function fixCommand(fix: Fix, inventoryFile: string, nodes: readonly string[]): string | undefined {
+  if (!fix.playbook) return undefined;
+  const words = ['slipway', 'plan', bundledPlaybookPath(fix.playbook), '-i', inventoryFile, '--limit', nodes.join(',')];
+  for (const [k, v] of Object.entries(fix.vars ?? {})) words.push('-e', `${k}=${v}`);
+  return words.map(shellQuote).join(' ');
+}
+
+async function clusterFacts(resolver: RemoteResolver, options: DoctorOptions, local: Remote): Promise<ClusterFacts | undefined> {
+  const group = CONTROL_PLANE_GROUPS.find((g) => (options.inventory.groups[g] ?? []).length > 0);
+  let remote: Remote = local;
+  if (group) {
+    try {
+      remote = await resolver.forStep(group, options.hosts[0] ?? (options.inventory.hosts[0] as InventoryHost));
+    } catch (err) {
+      return { via: group, serverVersion: undefined, nodes: [], kruiseVersion: undefined, errors: [err instanceof Error ? err.message : String(err)] };
+    }
+  }
+  const r = await remote.exec(['sh', '-c', CLUSTER_PROBE_SCRIPT], { timeoutMs: 60_000 }).catch((err: unknown) => ({ code: -1, stdout: '', stderr: err instanceof Error ? err.message : String(err) }));
+  if (r.code !== 0) return { via: remote.host, serverVersion: undefined, nodes: [], kruiseVersion: undefined, errors: [r.stderr.trim() || `exit ${r.code}`] };
+  const facts = parseClusterProbe(remote.host, r.stdout);
+  // Without kubectl on that host there is no cluster to speak of.
+  return facts.serverVersion === undefined && facts.nodes.length === 0 && facts.errors.every((e) => /exited 127/.test(e)) ? undefined : facts;
+}
+
+function withCommand(finding: Finding, inventoryFile: string, nodes: readonly string[]): DoctorFinding {
+  const command = fixCommand(finding.fix, inventoryFile, nodes);
+  return { ...finding, fix: { ...finding.fix, ...(command ? { command } : {}) } };
+}
+
+/** Nodes grouped by the rule they hit and the fix they share. Pure. */
+export function groupFindings(nodes: readonly NodeReport[], inventoryFile: string): FindingGroup[] {
+  const groups = new Map<string, { finding: DoctorFinding; nodes: string[] }>();
+  for (const node of nodes) {
+    for (const f of node.findings) {
+      const key = `${f.rule}\0${f.fix.playbook ?? ''}\0${JSON.stringify(f.fix.vars ?? {})}`;
+      const g = groups.get(key) ?? { finding: f, nodes: [] };
+      g.nodes.push(node.host);
+      groups.set(key, g);
+    }
+  }
+  return [...groups.values()].map(({ finding, nodes: names }) => {
+    const command = fixCommand(finding.fix, inventoryFile, names);
+    return { rule: finding.rule, severity: finding.severity, title: finding.title, nodes: names, ...(command ? { command } : {}) };
+  });
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const resolver = new RemoteResolver(options.inventory, options.ssh);
+  const local = options.local ?? new LocalRemote();
+  try {
+    const [probed, cluster, localFacts] = await Promise.all([
+      pMap(
+        options.hosts,
+        async (host): Promise<{ host: string; facts?: NodeFacts; error?: string }> => {
+          try {
+            return { host: host.name, facts: await probeNodeFacts(resolver.node(host), { timeoutMs: 60_000 }, ALL_PROBES) };
+          } catch (err) {
+            return { host: host.name, error: err instanceof Error ? err.message : String(err) };
+          }
+        },
+        { concurrency: options.concurrency ?? 64 },
+      ),
+      clusterFacts(resolver, options, local),
+      probeLocalFacts(local),
+    ]);
+    const diagnosed: DiagnosedNode[] = probed.flatMap((p) =>
+      p.facts ? [{ host: p.host, facts: p.facts, clusterNode: cluster?.nodes.find((n) => n.name === p.host) }] : [],
+    );
+    const inputs: DoctorInputs = { target: options.target, cluster, local: localFacts, nodes: diagnosed };
+    const nodes: NodeReport[] = probed.map((p) => {
+      if (!p.facts) return { host: p.host, reachable: false, error: p.error ?? 'unreachable', findings: [] };
+      const node = diagnosed.find((d) => d.host === p.host) as DiagnosedNode;
+      const findings = NODE_RULES.flatMap((rule) => rule.check(node, inputs)).map((f) => withCommand(f, options.inventoryFile, [p.host]));
+      return { host: p.host, reachable: true, facts: p.facts, findings };
+    });
+    const clusterFindings = CLUSTER_RULES.flatMap((rule) => rule.check(inputs)).map((f) => withCommand(f, options.inventoryFile, []));
+    const unreachable = nodes.filter((n) => !n.reachable).map((n) => n.host);
+    const withFindings = nodes.filter((n) => n.findings.length > 0).map((n) => n.host);
+    const any = withFindings.length > 0 || clusterFindings.length > 0;
+    return {
+      version: 1,
+      inventory: options.inventoryFile,
+      target: options.target,
+      cluster: { facts: cluster, findings: clusterFindings },
+      local: localFacts,
+      nodes,
+      summary: {
+        nodes: nodes.length,
+        healthy: nodes.filter((n) => n.reachable && n.findings.length === 0).map((n) => n.host),
+        withFindings,
+        unreachable,
+        groups: groupFindings(nodes, options.inventoryFile),
+      },
+      exitCode: unreachable.length > 0 ? EXIT.unreachable : any ? EXIT.stepFailed : EXIT.ok,
+    };
+  } finally {
+    await resolver.close();
+  }
+}
