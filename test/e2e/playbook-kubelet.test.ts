@@ -120,7 +120,8 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
     for (const w of WORKERS) {
       const [file, content] = ORIGINAL[w] ?? ['', ''];
       expect(await f.fleet.node(w).readFile(file), w).toBe(content);
-      expect(await sh(w, 'systemctl is-active kubelet'), w).toBe('active\n');
+      const journal = await sh(w, 'tail -n 5 /var/log/fleet-journal/kubelet.service.log /var/log/fleet-journal/containerd.service.log 2>&1');
+      expect(await sh(w, 'systemctl is-active kubelet'), `${w}\n${journal}`).toBe('active\n');
       expect(await sh(w, "dpkg-query -W -f='${Version}' kubelet"), w).toBe(w === 'node-4' ? NEW : OLD);
     }
     expect(await argvOf('node-1')).toContain('--container-runtime=remote');

@@ -92,7 +92,8 @@ async function checkRuntime(endpoint) {
   // A runtime that is not up yet (no socket, not answering) is waited for: the real kubelet
   // fails and systemd restarts it (Restart=always, RestartSec=10) until the runtime answers,
   // which this stand-in's systemctl does not do. An answer that says "not served" fails at once.
-  const deadline = Date.now() + 60_000;
+  // (Long: a node booting on a machine busy with other fleets can take a minute to start its runtime.)
+  const deadline = Date.now() + 180_000;
   for (;;) {
     last = undefined;
     for (const api of apis) {
