@@ -1,6 +1,7 @@
 /** Shared command-line parsing: node's parseArgs, with errors as InputError (exit 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import type { SshOptions } from '../transport/ssh.js';
 import { parseExtraVars } from './inputs.js';
 import { registerSecretVars } from './secrets.js';
 
@@ -22,6 +23,11 @@ export const connectionOptions = {
   'ask-become-pass': { type: 'boolean', short: 'K' },
   'ssh-config': { type: 'string' },
 } as const satisfies Options;
+
+/** SSH options from `--accept-new-host-keys` and the become password. */
+export function sshOptionsOf(values: { 'accept-new-host-keys'?: boolean }, sudoPassword: string | undefined): SshOptions {
+  return { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) };
+}
 
 export function requireInventory(value: string | undefined, usage: string): string {
   if (!value) throw new InputError(`an inventory is required: -i INVENTORY\n${usage}`);

@@ -5,7 +5,7 @@ import { coerce } from '../kb/versions.js';
 import { runDoctor } from '../runner/doctor.js';
 import { formatDoctor } from '../ui/doctor-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, parse, requireInventory } from './args.js';
+import { connectionOptions, extraVarsOf, parse, requireInventory, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { printFormatted, printJson } from './output.js';
 
@@ -26,7 +26,7 @@ export async function doctor(argv: string[]): Promise<number> {
     hosts,
     inventoryFile,
     target: target === undefined ? undefined : (coerce(target) as string),
-    ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+    ssh: sshOptionsOf(values, sudoPassword),
   });
   if (values.output === 'json') printJson(report);
   else printFormatted(formatDoctor(terminalSafeData(report)));

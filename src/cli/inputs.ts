@@ -9,6 +9,7 @@ import { loadInventory, selectHosts } from '../inventory/load.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/types.js';
+import type { RunInputs } from '../runner/events.js';
 import { checkPlaybookInventory } from '../playbook/check-inventory.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
 import { registerSecrets } from './secrets.js';
@@ -48,6 +49,17 @@ export function parseExtraVars(pairs: readonly string[]): Record<string, unknown
 function checkVarName(key: string, pair: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new InputError(`-e ${pair}: '${key}' is not a valid var name (letters, digits, _)`);
   return key;
+}
+
+/** The inputs a run was (or is) started with, loaded: run and resume alike. */
+export function loadRunInputs(inputs: RunInputs, extraVars: Record<string, unknown>): Promise<LoadedInputs> {
+  return loadInputs({
+    playbookFile: inputs.playbookFile,
+    inventoryFile: inputs.inventoryFile,
+    limit: inputs.limit,
+    extraVars,
+    ...(inputs.sshConfigFile ? { sshConfigFile: inputs.sshConfigFile } : {}),
+  });
 }
 
 export async function loadInputs(args: {

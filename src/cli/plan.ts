@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { computePlan, planExitCode } from '../runner/engine.js';
 import { formatPlan } from '../ui/plan-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, onePlaybook, parse, requireInventory } from './args.js';
+import { connectionOptions, extraVarsOf, onePlaybook, parse, requireInventory, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { loadInputs } from './inputs.js';
 import { printFormatted, printJson } from './output.js';
@@ -25,7 +25,7 @@ export async function plan(argv: string[]): Promise<number> {
   const result = await computePlan({
     ...inputs,
     extraVars,
-    ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+    ssh: sshOptionsOf(values, sudoPassword),
   });
   if (output === 'json') printJson(result);
   else printFormatted(formatPlan(terminalSafeData(result), { color: process.stdout.isTTY === true && !process.env.NO_COLOR }));

@@ -6,7 +6,7 @@ import { readJournal } from '../runner/journal.js';
 import { journalState, type RunJournalState } from '../runner/journal-state.js';
 import { REDACTED } from '../runner/redact.js';
 import { latestRunId, runDirOf, type RunDir } from '../runner/run-store.js';
-import { loadInputs, type LoadedInputs } from './inputs.js';
+import { loadRunInputs, type LoadedInputs } from './inputs.js';
 
 export interface OpenedRun {
   runId: string;
@@ -59,12 +59,6 @@ export async function reloadInputs(
   if (changed.length && !force) {
     throw new InputError(`run ${runId}: the ${changed.join(' and the ')} since the run started, so going on could apply a different runbook than the journal recorded. Check the changes, then pass --force to go on anyway`);
   }
-  const loaded = await loadInputs({
-    playbookFile: inputs.playbookFile,
-    inventoryFile: inputs.inventoryFile,
-    limit: inputs.limit,
-    extraVars,
-    ...(inputs.sshConfigFile ? { sshConfigFile: inputs.sshConfigFile } : {}),
-  });
+  const loaded = await loadRunInputs(inputs, extraVars);
   return { loaded, extraVars, changed };
 }

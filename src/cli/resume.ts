@@ -2,7 +2,7 @@
 import { EXIT, InputError } from '../errors.js';
 import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
 import { stateDir } from '../runner/run-store.js';
-import { connectionOptions, extraVarsOf, outputMode, parse } from './args.js';
+import { connectionOptions, extraVarsOf, outputMode, parse, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { printErr, printOut } from './output.js';
 import { openRun, reloadInputs } from './reopen.js';
@@ -37,7 +37,7 @@ export async function resume(argv: string[]): Promise<number> {
     loaded,
     inputs: state.start.inputs,
     extraVars,
-    ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+    ssh: sshOptionsOf(values, sudoPassword),
     resume: { state, forced: changed.length > 0 },
   });
 }

@@ -7,7 +7,7 @@ import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.j
 import { stateDir } from '../runner/run-store.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, parse } from './args.js';
+import { connectionOptions, extraVarsOf, parse, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { printOut } from './output.js';
 import { openRun, reloadInputs } from './reopen.js';
@@ -47,7 +47,7 @@ export async function rollback(argv: string[]): Promise<number> {
       inventory: loaded.inventory,
       hosts,
       extraVars,
-      ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+      ssh: sshOptionsOf(values, sudoPassword),
       journal,
       state,
       to: values.to,

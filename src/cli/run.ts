@@ -13,9 +13,9 @@ import type { SshOptions } from '../transport/ssh.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory } from './args.js';
+import { connectionOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
-import { loadInputs, type LoadedInputs } from './inputs.js';
+import { loadRunInputs, type LoadedInputs } from './inputs.js';
 import { printErr, printOut } from './output.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -30,13 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     extraVars: redactSecrets(extraVars),
     sshConfigFile: values['ssh-config'] ? path.resolve(values['ssh-config']) : undefined,
   };
-  const loaded = await loadInputs({
-    playbookFile: inputs.playbookFile,
-    inventoryFile: inputs.inventoryFile,
-    limit: inputs.limit,
-    extraVars,
-    ...(inputs.sshConfigFile ? { sshConfigFile: inputs.sshConfigFile } : {}),
-  });
+  const loaded = await loadRunInputs(inputs, extraVars);
   checkPauseConfirm(loaded.playbook.rolling.pause);
   const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
   const runId = newRunId();
@@ -60,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     loaded,
     inputs,
     extraVars,
-    ssh: { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) },
+    ssh: sshOptionsOf(values, sudoPassword),
   });
 }
 
