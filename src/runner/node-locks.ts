@@ -163,7 +163,9 @@ export class NodeLocks {
    */
   static async acquire(stateDir: string, owner: LockOwner, hosts: readonly InventoryHost[]): Promise<NodeLocks> {
     await fs.mkdir(locksDir(stateDir), { recursive: true, mode: 0o700 });
+    // Taken in one order by every process; reported in the inventory's.
     const targets = [...new Map(hosts.map((h) => [lockTarget(h), h.name])).entries()].sort(([a], [b]) => a.localeCompare(b));
+    const order = new Map(hosts.map((h, i) => [h.name, i]));
     return underMutex(stateDir, async () => {
       const taken: string[] = [];
       const busy = new Map<string, { owner: LockOwner; hosts: string[] }>();
@@ -189,7 +191,10 @@ export class NodeLocks {
       }
       if (busy.size > 0) {
         await Promise.all(taken.map((f) => fs.rm(f, { force: true })));
-        const held = [...busy.values()].map(({ owner: o, hosts: names }) => `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} held by ${describeOwner(o)}`);
+        const held = [...busy.values()].map(({ owner: o, hosts: names }) => {
+          const sorted = [...names].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+          return `${sorted.join(', ')} ${names.length === 1 ? 'is' : 'are'} held by ${describeOwner(o)}`;
+        });
         throw new NodesBusyError(
           `${held.join('; ')}. Two slipway processes on one node would interleave their steps: wait for it to end, ` +
             'or stop it (Ctrl-C in its terminal); `slipway runs` shows it as running',

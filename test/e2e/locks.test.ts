@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
 import { CLI, events, slipway } from '../support/cli.js';
 
@@ -62,13 +62,24 @@ interface Running {
   exit: Promise<number>;
 }
 
+/** Every process a test started: killed after it, so that a failed test leaves no run holding nodes. */
+const started: Running[] = [];
+afterEach(async () => {
+  for (const r of started.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    await r.exit;
+  }
+});
+
 function start(args: string[]): Running {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env() } });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exit = new Promise<number>((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : -1))));
-  return { child, out: () => out, exit };
+  const running = { child, out: () => out, exit };
+  started.push(running);
+  return running;
 }
 
 async function until(what: string, test: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {

@@ -49,6 +49,15 @@ describe('node locks', () => {
     expect((await fs.readdir(locksDir(state))).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 
+  it('names the held nodes in the order of the inventory, whatever order the locks are taken in', async () => {
+    // Lock files sort by address:port; these names sort the other way round.
+    const hosts = [makeHost('b-first', { address: '10.0.0.9', port: 22 }), makeHost('a-second', { address: '10.0.0.1', port: 22 })];
+    const first = await NodeLocks.acquire(state, owner('run-a'), hosts);
+    const err = await refusal(NodeLocks.acquire(state, owner('run-b'), hosts));
+    expect(err.message).toMatch(/^b-first, a-second are held by run run-a /);
+    await first.release();
+  });
+
   it('a lock whose process is gone is stale and taken over', async () => {
     const ghost = await NodeLocks.acquire(state, owner('run-dead', { pid: deadPid() }), nodes);
     void ghost; // never released: as if SIGKILLed
