@@ -16,7 +16,8 @@ export async function doctor(argv: string[]): Promise<number> {
   if (values.output !== 'text' && values.output !== 'json') throw new InputError(`--output must be text or json (found '${values.output}')\n${usage}`);
   const target = values['target-version'];
   if (target !== undefined && coerce(target) === undefined) throw new InputError(`--target-version ${JSON.stringify(target)} is not a Kubernetes version (e.g. 1.27.16)\n${usage}`);
-  extraVarsOf(values.extra, usage); // secret values among them are hidden in the output
+  // Values for the fixes' commands (and secret ones hidden in the output).
+  const extraVars = Object.fromEntries(Object.entries(extraVarsOf(values.extra, usage)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const inventoryFile = requireInventory(values.inventory, usage);
   const inventory = await loadInventory(inventoryFile, values['ssh-config'] ? { sshConfigFile: values['ssh-config'] } : {});
   const hosts = selectHosts(inventory, ['all'], values.limit);
@@ -26,6 +27,7 @@ export async function doctor(argv: string[]): Promise<number> {
     hosts,
     inventoryFile,
     target: target === undefined ? undefined : (coerce(target) as string),
+    extraVars,
     ssh: sshOptionsOf(values, sudoPassword),
   });
   if (values.output === 'json') printJson(report);

@@ -4,7 +4,9 @@
  * through kubectl on the first reachable control-plane host (or locally), the operator's
  * machine's, then runs the rules of src/kb/rules. Changes nothing anywhere.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
 import { packageRoot } from '../package-root.js';
@@ -33,6 +35,8 @@ export interface DoctorOptions {
   inventoryFile: string;
   ssh: SshOptions;
   target: string | undefined;
+  /** `-e` values: they go into a fix's command where its playbook has a var of that name. */
+  extraVars?: Record<string, string>;
   /** The operator's machine (kubectl without a control-plane group, kind). */
   local?: Remote;
   concurrency?: number;
@@ -90,11 +94,28 @@ export function bundledPlaybookPath(name: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
-/** `slipway plan PLAYBOOK -i INVENTORY --limit NODES -e k=v ...`, every word quoted for a shell. */
-export function fixCommand(fix: Fix, inventoryFile: string, nodes: readonly string[]): string | undefined {
+/** The vars a bundled playbook declares (its `vars:` keys). */
+const declaredVars = new Map<string, Set<string>>();
+function varsOfPlaybook(name: string): Set<string> {
+  let vars = declaredVars.get(name);
+  if (!vars) {
+    const doc = parseYaml(readFileSync(path.join(packageRoot(), 'playbooks', `${name}.yaml`), 'utf8')) as { vars?: Record<string, unknown> } | null;
+    vars = new Set(Object.keys(doc?.vars ?? {}));
+    declaredVars.set(name, vars);
+  }
+  return vars;
+}
+
+/**
+ * `slipway plan PLAYBOOK -i INVENTORY --limit NODES -e k=v ...`, every word quoted for a shell.
+ * The operator's own `-e` values win over the fix's, for the vars the playbook has.
+ */
+export function fixCommand(fix: Fix, inventoryFile: string, nodes: readonly string[], extraVars: Record<string, string> = {}): string | undefined {
   if (!fix.playbook) return undefined;
+  const declared = varsOfPlaybook(fix.playbook);
+  const own = Object.fromEntries(Object.entries(extraVars).filter(([k]) => declared.has(k)));
   const words = ['slipway', 'plan', bundledPlaybookPath(fix.playbook), '-i', inventoryFile, '--limit', nodes.join(',')];
-  for (const [k, v] of Object.entries(fix.vars ?? {})) words.push('-e', `${k}=${v}`);
+  for (const [k, v] of Object.entries({ ...fix.vars, ...own })) words.push('-e', `${k}=${v}`);
   return words.map(shellQuote).join(' ');
 }
 
@@ -115,13 +136,13 @@ async function clusterFacts(resolver: RemoteResolver, options: DoctorOptions, lo
   return facts.serverVersion === undefined && facts.nodes.length === 0 && facts.errors.every((e) => /exited 127/.test(e)) ? undefined : facts;
 }
 
-function withCommand(finding: Finding, inventoryFile: string, nodes: readonly string[]): DoctorFinding {
-  const command = fixCommand(finding.fix, inventoryFile, nodes);
+function withCommand(finding: Finding, inventoryFile: string, nodes: readonly string[], extraVars: Record<string, string> | undefined): DoctorFinding {
+  const command = fixCommand(finding.fix, inventoryFile, nodes, extraVars);
   return { ...finding, fix: { ...finding.fix, ...(command ? { command } : {}) } };
 }
 
 /** Nodes grouped by the rule they hit and the fix they share. Pure. */
-export function groupFindings(nodes: readonly NodeReport[], inventoryFile: string): FindingGroup[] {
+export function groupFindings(nodes: readonly NodeReport[], inventoryFile: string, extraVars: Record<string, string> = {}): FindingGroup[] {
   const groups = new Map<string, { finding: DoctorFinding; nodes: string[] }>();
   for (const node of nodes) {
     for (const f of node.findings) {
@@ -132,7 +153,7 @@ export function groupFindings(nodes: readonly NodeReport[], inventoryFile: strin
     }
   }
   return [...groups.values()].map(({ finding, nodes: names }) => {
-    const command = fixCommand(finding.fix, inventoryFile, names);
+    const command = fixCommand(finding.fix, inventoryFile, names, extraVars);
     return { rule: finding.rule, severity: finding.severity, title: finding.title, nodes: names, ...(command ? { command } : {}) };
   });
 }
@@ -163,10 +184,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const nodes: NodeReport[] = probed.map((p) => {
       if (!p.facts) return { host: p.host, reachable: false, error: p.error ?? 'unreachable', findings: [] };
       const node = diagnosed.find((d) => d.host === p.host) as DiagnosedNode;
-      const findings = NODE_RULES.flatMap((rule) => rule.check(node, inputs)).map((f) => withCommand(f, options.inventoryFile, [p.host]));
+      const findings = NODE_RULES.flatMap((rule) => rule.check(node, inputs)).map((f) => withCommand(f, options.inventoryFile, [p.host], options.extraVars));
       return { host: p.host, reachable: true, facts: p.facts, findings };
     });
-    const clusterFindings = CLUSTER_RULES.flatMap((rule) => rule.check(inputs)).map((f) => withCommand(f, options.inventoryFile, []));
+    const clusterFindings = CLUSTER_RULES.flatMap((rule) => rule.check(inputs)).map((f) => withCommand(f, options.inventoryFile, [], options.extraVars));
     const unreachable = nodes.filter((n) => !n.reachable).map((n) => n.host);
     const withFindings = nodes.filter((n) => n.findings.length > 0).map((n) => n.host);
     const any = withFindings.length > 0 || clusterFindings.length > 0;
@@ -182,7 +203,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         healthy: nodes.filter((n) => n.reachable && n.findings.length === 0).map((n) => n.host),
         withFindings,
         unreachable,
-        groups: groupFindings(nodes, options.inventoryFile),
+        groups: groupFindings(nodes, options.inventoryFile, options.extraVars),
       },
       exitCode: unreachable.length > 0 ? EXIT.unreachable : any ? EXIT.stepFailed : EXIT.ok,
     };

@@ -18,6 +18,10 @@ describe('doctor fix commands', () => {
       "slipway plan playbooks/containerd-cri-v1.yaml -i 'inv/hosts yaml' --limit node-1,node-2 -e 'containerd_version=1.6.20~ds1-1+deb12u3'",
     );
     expect(fixCommand({ advice: 'by hand' }, 'i.yaml', ['n'])).toBeUndefined();
+    // The operator's -e wins for a var the playbook has, and is left out where it has none.
+    expect(fixCommand({ playbook: 'containerd-cri-v1', vars: { containerd_version: '1.6.20' }, advice: '' }, 'i.yaml', ['n'], { containerd_version: '1.7.24', nope: 'x' })).toBe(
+      'slipway plan playbooks/containerd-cri-v1.yaml -i i.yaml --limit n -e containerd_version=1.7.24',
+    );
   });
 
   it('groups nodes by rule and shared fix: one command for all of them', () => {
