@@ -89,6 +89,8 @@ export class CommandError extends SlipwayError {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Killed because the operator asked (a second Ctrl-C, or an abort of the run). */
+  readonly interrupted: boolean;
   constructor(init: {
     host: string;
     argv: readonly string[];
@@ -97,12 +99,15 @@ export class CommandError extends SlipwayError {
     stdout: string;
     stderr: string;
     timedOut?: boolean;
+    interrupted?: boolean;
   }) {
     const what = init.timedOut
       ? 'timed out and was killed'
-      : init.signal
-        ? `was killed by ${init.signal}`
-        : `exited with code ${init.code}`;
+      : init.interrupted
+        ? 'was interrupted (killed on the operator\'s request)'
+        : init.signal
+          ? `was killed by ${init.signal}`
+          : `exited with code ${init.code}`;
     const detail = lastLines(init.stderr || init.stdout, 5);
     super(`${init.host}: command \`${displayArgv(init.argv)}\` ${what}${detail ? `:\n${indent(detail)}` : ''}`);
     this.host = init.host;
@@ -112,6 +117,7 @@ export class CommandError extends SlipwayError {
     this.stdout = init.stdout;
     this.stderr = init.stderr;
     this.timedOut = init.timedOut ?? false;
+    this.interrupted = init.interrupted ?? false;
   }
 }
 

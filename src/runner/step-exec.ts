@@ -52,7 +52,7 @@ export class CheckRefused extends SlipwayError {}
 export function classify(err: unknown): FailureKind {
   if (err instanceof TransportError) return 'transport';
   if (err instanceof CommandError && err.timedOut) return 'timeout';
-  if (err instanceof CommandError && err.signal === 'SIGKILL' && err.stderr.endsWith('interrupted')) return 'interrupted';
+  if (err instanceof CommandError && err.interrupted) return 'interrupted';
   if (err instanceof CommandError) return 'command';
   return 'step';
 }

@@ -57,7 +57,7 @@ export class LocalRemote implements Remote {
    * a shell would report it (127 not found, 126 not executable); one killed by a signal it did
    * not get from us resolves with 128 + the signal number. A timeout throws CommandError with
    * `timedOut`; an abort throws CommandError with the signal that stopped it and `interrupted`
-   * as the last line of stderr (as the SSH transport does).
+   * set (as the SSH transport does).
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const finished = await this.#spawn(argv, options);
@@ -147,8 +147,9 @@ export class LocalRemote implements Remote {
       code: finished.code,
       signal: finished.signal,
       stdout: finished.stdout,
-      stderr: finished.aborted ? `${finished.stderr}\ninterrupted` : finished.stderr,
+      stderr: finished.stderr,
       timedOut: finished.timedOut,
+      interrupted: finished.aborted,
     });
   }
 

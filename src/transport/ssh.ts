@@ -337,7 +337,7 @@ export class SshRemote implements Remote {
       const onAbort = () => {
         kill();
         finish(() =>
-          reject(new CommandError({ host: this.host, argv, code: null, signal: 'SIGKILL', stdout: text(out), stderr: `${text(err)}\ninterrupted` })),
+          reject(new CommandError({ host: this.host, argv, code: null, signal: 'SIGKILL', stdout: text(out), stderr: text(err), interrupted: true })),
         );
       };
       this.inFlight.add(onLost);
