@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { loadInventory, selectHosts } from '../inventory/load.js';
 import { coerce } from '../kb/versions.js';
 import { runDoctor } from '../runner/doctor.js';
+import { sshRemotes } from '../transport/ssh.js';
 import { formatDoctor } from '../ui/doctor-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
 import { connectionOptions, extraVarsOf, parse, requireInventory, sshOptionsOf } from './args.js';
@@ -28,7 +29,7 @@ export async function doctor(argv: string[]): Promise<number> {
     inventoryFile,
     target: target === undefined ? undefined : (coerce(target) as string),
     extraVars,
-    ssh: sshOptionsOf(values, sudoPassword),
+    remotes: sshRemotes(sshOptionsOf(values, sudoPassword)),
   });
   if (values.output === 'json') printJson(report);
   else printFormatted(formatDoctor(terminalSafeData(report)));

@@ -1,6 +1,7 @@
 /** `slipway plan`: connect, check every step on every node, show what would change. */
 import { InputError } from '../errors.js';
-import { computePlan, planExitCode } from '../runner/engine.js';
+import { computePlan, planExitCode } from '../runner/plan.js';
+import { sshRemotes } from '../transport/ssh.js';
 import { formatPlan } from '../ui/plan-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
 import { connectionOptions, extraVarsOf, onePlaybook, parse, requireInventory, sshOptionsOf } from './args.js';
@@ -25,7 +26,7 @@ export async function plan(argv: string[]): Promise<number> {
   const result = await computePlan({
     ...inputs,
     extraVars,
-    ssh: sshOptionsOf(values, sudoPassword),
+    remotes: sshRemotes(sshOptionsOf(values, sudoPassword)),
   });
   if (output === 'json') printJson(result);
   else printFormatted(formatPlan(terminalSafeData(result), { color: process.stdout.isTTY === true && !process.env.NO_COLOR }));

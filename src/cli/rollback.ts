@@ -1,7 +1,8 @@
 /** `slipway rollback`: take nodes back to their last rollback point (or to the start). */
 import { InputError } from '../errors.js';
 import { selectHosts } from '../inventory/load.js';
-import { rollbackRun } from '../runner/engine.js';
+import { rollbackRun } from '../runner/rollback-run.js';
+import { sshRemotes } from '../transport/ssh.js';
 import { Journal } from '../runner/journal.js';
 import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
 import { stateDir } from '../runner/run-store.js';
@@ -47,7 +48,7 @@ export async function rollback(argv: string[]): Promise<number> {
       inventory: loaded.inventory,
       hosts,
       extraVars,
-      ssh: sshOptionsOf(values, sudoPassword),
+      remotes: sshRemotes(sshOptionsOf(values, sudoPassword)),
       journal,
       state,
       to: values.to,

@@ -2,14 +2,14 @@
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { InputError } from '../errors.js';
-import { runPlaybook } from '../runner/engine.js';
+import { runPlaybook } from '../runner/run.js';
 import type { EventListener, RunInputs } from '../runner/events.js';
 import { Journal } from '../runner/journal.js';
 import type { RunJournalState } from '../runner/journal-state.js';
 import { redactSecrets } from '../runner/redact.js';
 import { currentOwner, NodeLocks } from '../runner/node-locks.js';
 import { createRunDir, newRunId, stateDir, type RunDir } from '../runner/run-store.js';
-import type { SshOptions } from '../transport/ssh.js';
+import { sshRemotes, type SshOptions } from '../transport/ssh.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
@@ -143,7 +143,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
       ...args.loaded,
       inputs: args.inputs,
       extraVars: args.extraVars,
-      ssh: args.ssh,
+      remotes: sshRemotes(args.ssh),
       runId,
       journal,
       listeners,

@@ -17,10 +17,8 @@ import type { FactProbe } from '../facts/registry.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { DiagnosedNode, DoctorInputs, Finding, Fix } from '../kb/findings.js';
 import { CLUSTER_RULES, NODE_RULES } from '../kb/rules/index.js';
-import { LocalRemote } from '../transport/local.js';
 import { shellQuote } from '../transport/quote.js';
-import type { SshOptions } from '../transport/ssh.js';
-import type { Remote } from '../transport/types.js';
+import type { Remote, RemoteFactory } from '../transport/types.js';
 import { RemoteResolver } from './remotes.js';
 
 /** Groups that hold control-plane hosts: the fleet's and Ansible's, and kubespray's. */
@@ -33,12 +31,10 @@ export interface DoctorOptions {
   /** Hosts selected by `--limit` (default all). */
   hosts: InventoryHost[];
   inventoryFile: string;
-  ssh: SshOptions;
+  remotes: RemoteFactory;
   target: string | undefined;
   /** `-e` values: they go into a fix's command where its playbook has a var of that name. */
   extraVars?: Record<string, string>;
-  /** The operator's machine (kubectl without a control-plane group, kind). */
-  local?: Remote;
   concurrency?: number;
 }
 
@@ -159,8 +155,8 @@ export function groupFindings(nodes: readonly NodeReport[], inventoryFile: strin
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const resolver = new RemoteResolver(options.inventory, options.ssh);
-  const local = options.local ?? new LocalRemote();
+  const resolver = new RemoteResolver(options.inventory, options.remotes);
+  const local = resolver.local();
   try {
     const [probed, cluster, localFacts] = await Promise.all([
       pMap(

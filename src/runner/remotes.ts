@@ -1,37 +1,31 @@
 /**
  * Where a step's commands run: the node itself, the first reachable host of an `on:` group
  * (kubectl on a control-plane host, for the node), or the operator's machine (`on: local`).
+ * The remotes themselves come from the factory the caller gives (SSH from the CLI).
  */
 import { TransportError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
-import { LocalRemote } from '../transport/local.js';
-import { ConnectionPool, type SshOptions } from '../transport/ssh.js';
-import type { Remote } from '../transport/types.js';
+import type { Remote, RemoteFactory } from '../transport/types.js';
 
 export class RemoteResolver {
-  private readonly pool: ConnectionPool;
   private readonly groupHost = new Map<string, Promise<Remote>>();
-  private local: LocalRemote | undefined;
 
   constructor(
     private readonly inventory: Inventory,
-    options: SshOptions,
-  ) {
-    this.pool = new ConnectionPool(options);
-  }
+    private readonly remotes: RemoteFactory,
+  ) {}
 
   node(host: InventoryHost): Remote {
-    return this.pool.get(host);
+    return this.remotes.node(host);
   }
 
-  /** Connects now; throws TransportError when the host cannot be reached. */
-  async connect(host: InventoryHost): Promise<void> {
-    await this.pool.get(host).connect();
+  local(): Remote {
+    return this.remotes.local();
   }
 
   async forStep(on: string | undefined, node: InventoryHost): Promise<Remote> {
-    if (on === undefined) return this.pool.get(node);
-    if (on === 'local') return (this.local ??= new LocalRemote());
+    if (on === undefined) return this.remotes.node(node);
+    if (on === 'local') return this.remotes.local();
     let pending = this.groupHost.get(on);
     if (!pending) {
       pending = this.firstReachable(on);
@@ -49,8 +43,9 @@ export class RemoteResolver {
       const host = this.inventory.hosts.find((h) => h.name === name);
       if (!host) continue;
       try {
-        const remote = this.pool.get(host);
-        await remote.connect();
+        const remote = this.remotes.node(host);
+        if (remote.connect) await remote.connect();
+        else await remote.exec(['true'], { timeoutMs: 30_000 });
         return remote;
       } catch (err) {
         errors.push(err instanceof Error ? err.message : String(err));
@@ -60,6 +55,6 @@ export class RemoteResolver {
   }
 
   async close(): Promise<void> {
-    await this.pool.closeAll();
+    await this.remotes.close();
   }
 }

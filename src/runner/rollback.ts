@@ -2,15 +2,21 @@
  * Taking a node back: the changes applied after its last rollback point (or all of them),
  * undone newest first from the undo records that apply returned. Each undo is journaled; a
  * failed undo stops the node's rollback, is recorded, and is never swallowed.
+ *
+ * An undo record names the step type that wrote it and a hash of the step's resolved
+ * parameters: a record is only handed to that type, with those parameters. A playbook changed
+ * since (the step now of another type, or with other parameters) makes that step's rollback
+ * fail with a message saying so, instead of letting another type read the record.
  */
 import type { InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import { resolveStepParams } from '../playbook/vars.js';
-import { getStepType } from '../steps/registry.js';
+import type { AnyStepType } from '../steps/types.js';
 import { DeadlineRemote } from './deadline.js';
 import type { EventInput, RunEvent } from './events.js';
 import type { AppliedChange, NodeJournalState } from './journal-state.js';
 import type { RemoteResolver } from './remotes.js';
+import { paramsHash, readUndo } from './undo.js';
 
 export interface RollbackTarget {
   to: 'checkpoint' | 'start';
@@ -27,8 +33,22 @@ export interface RollbackDeps {
   node: InventoryHost;
   extraVars: Record<string, unknown>;
   resolver: RemoteResolver;
+  stepTypes: (kind: string) => AnyStepType | undefined;
   emit: (e: EventInput) => RunEvent;
   signal: AbortSignal;
+}
+
+/** Why a record cannot be undone with the playbook as it is now; undefined when it can. Pure. */
+export function undoMismatch(change: AppliedChange, uses: string | undefined, params: Record<string, unknown> | undefined): string | undefined {
+  if (uses === undefined || params === undefined) return `step '${change.step}' is no longer in the playbook; cannot undo it`;
+  const record = readUndo(change.undo);
+  if (record.type !== undefined && record.type !== uses) {
+    return `step '${change.step}' was applied as ${record.type} and is now ${uses} in the playbook: its undo record is not ${uses}'s; not undone (restore the playbook as it was, or undo it by hand)`;
+  }
+  if (record.paramsHash !== undefined && record.paramsHash !== paramsHash(params)) {
+    return `step '${change.step}' has other parameters now than when it was applied: its undo record may not fit them; not undone (restore the playbook as it was, or undo it by hand)`;
+  }
+  return undefined;
 }
 
 export async function rollbackNode(
@@ -41,14 +61,14 @@ export async function rollbackNode(
   deps.emit({ type: 'rollback.start', host: node.name, to: target.to, steps: changes.map((c) => c.step), reason });
   for (const change of changes) {
     const step = playbook.steps.find((s) => s.id === change.step);
-    const type = step ? getStepType(step.uses) : undefined;
+    const type = step ? deps.stepTypes(step.uses) : undefined;
     try {
-      if (!step || !type) throw new Error(`step '${change.step}' is no longer in the playbook; cannot undo it`);
+      const params = step ? resolveStepParams(step, playbook, node, deps.extraVars) : undefined;
+      const mismatch = undoMismatch(change, type ? step?.uses : undefined, params);
+      if (mismatch || !step || !type || !params) throw new Error(mismatch ?? `step '${change.step}' cannot be undone`);
       const remote = await deps.resolver.forStep(step.on, node);
-      const params = resolveStepParams(step, playbook, node, deps.extraVars);
-      const timeoutMs = step.timeoutMs;
-      const limited = new DeadlineRemote(remote, deps.signal, Date.now() + timeoutMs);
-      await type.rollback({ node, remote: limited, signal: deps.signal, timeoutMs }, params, change.undo);
+      const limited = new DeadlineRemote(remote, deps.signal, Date.now() + step.timeoutMs);
+      await type.rollback({ node, remote: limited, signal: deps.signal, timeoutMs: step.timeoutMs }, params, readUndo(change.undo).data);
       deps.emit({ type: 'rollback.step.done', host: node.name, step: change.step, index: change.index });
     } catch (err) {
       deps.emit({

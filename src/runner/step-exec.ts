@@ -8,6 +8,7 @@ import type { StepSpec } from '../playbook/types.js';
 import type { AnyStepType, CheckResult } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
 import { DeadlineRemote } from './deadline.js';
+import { undoRecord, type UndoRecord } from './undo.js';
 import type { FailureKind, StepOutcome } from './events.js';
 
 export interface StepRunInput {
@@ -31,7 +32,7 @@ export interface StepApplyOutcome {
   status: StepOutcome;
   summary: string;
   diff?: string;
-  undo?: unknown;
+  undo?: UndoRecord;
   attempts: number;
 }
 
@@ -114,7 +115,7 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
             throw new SlipwayError(`applied, but the step ${says}; the node did not converge`);
           }
         }
-        const result: StepApplyOutcome = { status: 'changed', summary: check.summary, undo, attempts: attempt };
+        const result: StepApplyOutcome = { status: 'changed', summary: check.summary, undo: undoRecord(input.step.uses, input.params, undo), attempts: attempt };
         if (check.diff !== undefined) result.diff = check.diff;
         return result;
       });

@@ -13,7 +13,8 @@ import { CommandError, displayArgv, EXIT, lastLines, SlipwayError, TransportErro
 import type { InventoryHost } from '../inventory/types.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import { shellJoin } from './quote.js';
-import type { ExecOptions, ExecResult, Remote } from './types.js';
+import { LocalRemote } from './local.js';
+import type { ExecOptions, ExecResult, Remote, RemoteFactory } from './types.js';
 
 export interface SshOptions {
   /** Add unknown host keys to the known_hosts file instead of refusing them. */
@@ -488,6 +489,17 @@ function text(chunks: Buffer[]): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** SSH to the nodes (one pooled connection a host), and the local machine: what the CLI runs with. */
+export function sshRemotes(options: SshOptions = {}): RemoteFactory {
+  const pool = new ConnectionPool(options);
+  let local: LocalRemote | undefined;
+  return {
+    node: (host) => pool.get(host),
+    local: () => (local ??= new LocalRemote()),
+    close: () => pool.closeAll(),
+  };
 }
 
 /** One connection per host for the whole run. */

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { InventoryHost } from '../inventory/types.js';
 
 export interface ExecOptions {
   /** Bytes written to the command's stdin, then closed. */
@@ -35,4 +36,17 @@ export interface Remote {
   writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void>;
   /** A byte stream to a unix socket on the host (SSH streamlocal forwarding). */
   openUnixSocket(path: string): Promise<Duplex>;
+  /** Opens the connection now, for transports that have one; throws TransportError when the host cannot be reached. */
+  connect?(): Promise<void>;
+}
+
+/**
+ * Where a command's remotes come from: each node's (one connection a host, reused), and the
+ * operator's machine. The CLI gives the runner SSH ones; tests give it in-memory ones.
+ */
+export interface RemoteFactory {
+  node(host: InventoryHost): Remote;
+  local(): Remote;
+  /** Closes every connection made. */
+  close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /** Prints a plan: per node, what would change (with diffs) and what is already done. */
-import type { Plan } from '../runner/engine.js';
+import type { Plan } from '../runner/plan.js';
 
 export function formatPlan(plan: Plan, options: { color?: boolean } = {}): string {
   const c = colors(options.color ?? false);

@@ -239,7 +239,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       expect(doneOf(evs, w, 'verify-cri')?.summary).toMatch(/^cri-o 1\.30\.6 answers CRI v1 on \/var\/run\/crio\/crio\.sock: RuntimeReady/);
 
       // What remove-pods took away, in the order it did: the workload's sandbox, then kube-proxy's.
-      const removed = (journal.find((e) => e.type === 'step.done' && e.host === w && e.step === 'remove-pods')?.undo as { removed: Removed[] }).removed;
+      const removed = (journal.find((e) => e.type === 'step.done' && e.host === w && e.step === 'remove-pods')?.undo as { data: { removed: Removed[] } }).data.removed;
       expect(removed.map((p) => `${p.namespace}/${p.name} ${p.hostNetwork ? 'host' : 'pod'}`)).toEqual(
         [...profilePods(w).filter((p) => !p.hostNetwork), ...profilePods(w).filter((p) => p.hostNetwork)].map(
           (p) => `${p.namespace}/${p.name} ${p.hostNetwork ? 'host' : 'pod'}`,

@@ -287,10 +287,9 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Ev);
     const undoOf = (w: string) =>
-      journal.find((e) => e.type === 'step.done' && e.host === w && e.step === 'remove-flags')?.undo as {
-        files: Array<{ path: string; backupPath: string }>;
-        daemonReloaded: boolean;
-      };
+      (journal.find((e) => e.type === 'step.done' && e.host === w && e.step === 'remove-flags')?.undo as {
+        data: { files: Array<{ path: string; backupPath: string }>; daemonReloaded: boolean };
+      }).data;
     expect(undoOf('node-1').daemonReloaded).toBe(false);
     expect(undoOf('node-3').daemonReloaded).toBe(true);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Plan } from '../../src/runner/engine.js';
+import type { Plan } from '../../src/runner/plan.js';
 import { formatPlan } from '../../src/ui/plan-printer.js';
 
 describe('plan text', () => {

@@ -1,0 +1,126 @@
+/**
+ * One node's lane: its steps in order, in check mode (plan: nothing changes, what each step
+ * would do is predicted) or apply mode (run and resume: every change journaled before and after
+ * it happens). Both go the same way through `preflight:` steps, `when:`, `on:`, facts and vars;
+ * what differs is what a step does once it applies: src/runner/lane-check.ts and lane-apply.ts.
+ */
+import type { NodeFacts } from '../facts/node.js';
+import { probesFor, type FactProbe } from '../facts/registry.js';
+import type { InventoryHost } from '../inventory/types.js';
+import { conditionFacts, evaluateCondition } from '../playbook/condition.js';
+import type { Playbook, StepSpec } from '../playbook/types.js';
+import { resolveStepParams, varsFor } from '../playbook/vars.js';
+import type { AnyStepType } from '../steps/types.js';
+import type { Remote } from '../transport/types.js';
+import type { FailureKind } from './events.js';
+import type { RemoteResolver } from './remotes.js';
+import { checkStep, CheckRefused, classify } from './step-exec.js';
+
+/** Reads a node's facts, with the probes a condition needs. */
+export type FactsReader = (remote: Remote, probes: ReadonlySet<FactProbe>, limits: { signal?: AbortSignal; timeoutMs?: number }) => Promise<NodeFacts>;
+
+export interface LaneDeps {
+  playbook: Playbook;
+  node: InventoryHost;
+  extraVars: Record<string, unknown>;
+  resolver: RemoteResolver;
+  stepTypes: (kind: string) => AnyStepType | undefined;
+  readFacts: FactsReader;
+  /** Aborted on a second Ctrl-C: commands in flight are killed. */
+  killSignal: AbortSignal;
+}
+
+/** A step as the lane runs it on this node. */
+export interface LaneStep {
+  step: StepSpec;
+  index: number;
+  type: AnyStepType;
+  remote: Remote;
+  /** The host the commands run on, when not the node (`on:`). */
+  via: string | undefined;
+  params: () => Record<string, unknown>;
+}
+
+/** What the mode does with each step once the lane has resolved it; it says whether to go on. */
+export interface LaneMode {
+  /** Before each step: a reason to end the node here (interrupted, budget), or undefined. */
+  stopBefore?(step: StepSpec): boolean;
+  /** The node's facts for `when:` (check mode: as the steps before will leave them). */
+  facts(probes: ReadonlySet<FactProbe>, read: () => Promise<NodeFacts>): Promise<NodeFacts>;
+  /** A step is about to be looked at on the node (apply mode journals its start). */
+  starting?(s: LaneStep): void;
+  /** A step whose `when:` says it does not apply. */
+  skipped(s: LaneStep, reason: string): void;
+  /** A step that applies: check it (and in apply mode apply it). False ends the node. */
+  applies(s: LaneStep): Promise<boolean>;
+  /** A step that could not be run: the error, classified. Ends the node. */
+  failed(s: { step: StepSpec; index: number; via?: string }, error: unknown, kind: FailureKind): void;
+  /** Steps done in an earlier pass of this run (resume): re-checked, never applied again. */
+  doneBefore?(s: LaneStep): Promise<void> | undefined;
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `preflight: true` steps first (checked only), then every step, in order. */
+function sequence(playbook: Playbook, done: (id: string) => boolean): Array<{ step: StepSpec; index: number; preflight: boolean }> {
+  const preflights = playbook.steps.flatMap((step, index) => (step.preflight && !done(step.id) ? [{ step, index, preflight: true }] : []));
+  return [...preflights, ...playbook.steps.map((step, index) => ({ step, index, preflight: false }))];
+}
+
+async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<LaneStep> {
+  const remote = await deps.resolver.forStep(step.on, deps.node);
+  const type = deps.stepTypes(step.uses);
+  // Validation rejects unknown kinds before anything runs; this is a programming error.
+  if (!type) throw new Error(`unknown step type ${step.uses}`);
+  return {
+    step,
+    index,
+    type,
+    remote,
+    via: remote.host !== deps.node.name ? remote.host : undefined,
+    params: () => resolveStepParams(step, deps.playbook, deps.node, deps.extraVars),
+  };
+}
+
+/** The node's steps through `mode`. Ends at the first step that fails or a stop. */
+export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<string> = new Set()): Promise<void> {
+  const vars = varsFor(deps.playbook, deps.node, deps.extraVars);
+  const nodeFacts = (probes: ReadonlySet<FactProbe>) =>
+    mode.facts(probes, () => deps.readFacts(deps.resolver.node(deps.node), probes, { signal: deps.killSignal, timeoutMs: 60_000 }));
+  const whenSkip = async (step: StepSpec): Promise<string | undefined> => {
+    if (!step.when) return undefined;
+    const facts = await nodeFacts(probesFor(['hostname', ...conditionFacts(step.when)]));
+    const verdict = evaluateCondition(step.when, facts, vars);
+    return verdict.result ? undefined : `when: ${verdict.reason}`;
+  };
+  for (const { step, index, preflight } of sequence(deps.playbook, (id) => done.has(id))) {
+    if (mode.stopBefore?.(step)) return;
+    let s: LaneStep | undefined;
+    try {
+      s = await resolve(deps, step, index);
+      if (preflight) {
+        // Checked only: a step that says it would fail stops the node before its first step.
+        if (await whenSkip(step)) continue;
+        const check = await checkStep({ step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal });
+        if (check.status === 'fail') throw new CheckRefused(`preflight, before the node's first step: ${check.reason}`);
+        continue;
+      }
+      if (done.has(step.id) && mode.doneBefore) {
+        await mode.doneBefore(s);
+        continue;
+      }
+      mode.starting?.(s);
+      const reason = await whenSkip(step);
+      if (reason) {
+        mode.skipped(s, reason);
+        continue;
+      }
+      if (!(await mode.applies(s))) return;
+    } catch (err) {
+      mode.failed({ step, index, ...(s?.via ? { via: s.via } : {}) }, err, classify(err));
+      return;
+    }
+  }
+}

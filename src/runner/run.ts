@@ -1,0 +1,117 @@
+/**
+ * `run` and `resume`: the rolling policy over the nodes, each node's lane in apply mode, every
+ * event journaled, and the summary. The runner emits events and never prints.
+ */
+import type { InventoryHost } from '../inventory/types.js';
+import { getStepType } from '../steps/registry.js';
+import { planBatches } from './batches.js';
+import { EventSink, type EventJournal } from './event-sink.js';
+import type { Counts, EventListener, RunInputs, RunSummaryEvent } from './events.js';
+import type { Journal } from './journal.js';
+import type { RunJournalState } from './journal-state.js';
+import { applyLane } from './lane-apply.js';
+import { defaultFactsReader, type EngineInput } from './plan.js';
+import { processSecrets } from './redact.js';
+import { RemoteResolver } from './remotes.js';
+import { RollingControl } from './rolling.js';
+import { emptyCounts, summarize } from './summary.js';
+
+export interface RunOptions extends EngineInput {
+  runId: string;
+  journal: Journal | EventJournal;
+  /** What the run was started with (recorded in run.start for resume and rollback). */
+  inputs: RunInputs;
+  /** Identity of the inputs, recorded for resume. */
+  inventoryHash: string;
+  listeners: EventListener[];
+  /** Continue an earlier run: its journal state (steps done there are re-checked, not redone). */
+  resume?: { state: RunJournalState; forced: boolean };
+  /** First abort: finish steps in flight, start nothing new. */
+  stopSignal?: AbortSignal;
+  /** Second abort: kill the commands in flight. */
+  killSignal?: AbortSignal;
+  /** `rolling.pause: confirm`: asked before each batch after the first; false stops the run. */
+  confirm?: (batch: number, hosts: string[]) => Promise<boolean>;
+  /** Waits between batches (`rolling.pause`); tests pass a fake clock. */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+export interface RunResult {
+  summary: RunSummaryEvent;
+  state: RunJournalState;
+}
+
+export async function runPlaybook(options: RunOptions): Promise<RunResult> {
+  const { playbook } = options;
+  const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
+  const resolver = new RemoteResolver(options.inventory, options.remotes);
+  const batches = planBatches(options.hosts, playbook.rolling);
+  const shape = { hosts: options.hosts.map((h) => h.name), batches, steps: playbook.steps.map((s) => ({ id: s.id, name: s.name, uses: s.uses })) };
+  if (options.resume) {
+    // Fold the earlier passes in, then announce the resume in the same journal.
+    sink.state = options.resume.state;
+    const done: Record<string, string[]> = {};
+    for (const [host, n] of options.resume.state.nodes) if (n.done.size) done[host] = [...n.done];
+    sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced, ...shape });
+  } else {
+    sink.emit({
+      type: 'run.start',
+      runId: options.runId,
+      inputs: options.inputs,
+      playbook: playbook.file,
+      playbookName: playbook.name,
+      inventory: options.inventory.file,
+      ...shape,
+      playbookHash: playbook.contentHash,
+      inventoryHash: options.inventoryHash,
+    });
+  }
+  const state = sink.state as RunJournalState;
+  const doneBefore = new Map([...state.nodes].map(([host, n]) => [host, new Set(n.done)]));
+  const counts = new Map<string, Counts>(options.hosts.map((h) => [h.name, emptyCounts()]));
+  const killSignal = options.killSignal ?? new AbortController().signal;
+  const rolling = new RollingControl(playbook.rolling, options.hosts.length, {
+    emit: (e) => sink.emit(e),
+    ...(options.confirm ? { confirm: options.confirm } : {}),
+    ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  const byName = new Map(options.hosts.map((h) => [h.name, h]));
+  const stop = () => {
+    if (rolling.interrupted) return { outcome: 'interrupted' as const, why: 'stopped by the operator' };
+    return rolling.stopReason ? { outcome: 'pending' as const, why: rolling.stopReason } : undefined;
+  };
+
+  try {
+    await rolling.runBatches(batches, async (name) => {
+      const node = byName.get(name) as InventoryHost;
+      const status = await applyLane(
+        {
+          playbook,
+          node,
+          extraVars: options.extraVars,
+          resolver,
+          stepTypes: options.stepTypes ?? getStepType,
+          readFacts: options.readFacts ?? defaultFactsReader,
+          killSignal,
+        },
+        {
+          runId: options.runId,
+          emit: (e) => sink.emit(e),
+          counts: counts.get(name) as Counts,
+          done: doneBefore.get(name) ?? new Set(),
+          state,
+          policy: playbook.rolling.onFailure,
+          stop,
+        },
+      );
+      rolling.noteNodeEnd(name, status);
+    });
+  } finally {
+    await resolver.close();
+  }
+  const summary = sink.emit(
+    summarize({ runId: options.runId, hosts: shape.hosts, counts, state, interrupted: rolling.interrupted, stopReason: rolling.stopReason }),
+  ) as RunSummaryEvent;
+  return { summary, state };
+}
