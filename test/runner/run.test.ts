@@ -1,0 +1,193 @@
+/** The runner's policy in memory: batches, budget, stop, rollback order, resume, retries, exit codes. */
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import type { RunEvent } from '../../src/runner/events.js';
+import { journalState } from '../../src/runner/journal-state.js';
+import { computePlan } from '../../src/runner/plan.js';
+import { rollbackRun } from '../../src/runner/rollback-run.js';
+import { runPlaybook, type RunOptions } from '../../src/runner/run.js';
+import { SecretValues } from '../../src/runner/redact.js';
+import { exitCodeFor } from '../../src/runner/summary.js';
+import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } from './memory.js';
+
+const STEPS = `steps:
+  - id: a
+    uses: test.set
+    with: {key: a, value: "1"}
+  - id: b
+    uses: test.set
+    with: {key: b, value: "1"}
+    checkpoint: true
+  - id: c
+    uses: test.set
+    with: {key: c, value: "1"}
+`;
+
+function run(fleet: MemoryFleet, yaml: string, extra: Partial<RunOptions> = {}) {
+  const journal = (extra.journal as MemoryJournal | undefined) ?? new MemoryJournal();
+  const playbook = memoryPlaybook(yaml);
+  return runPlaybook({
+    playbook,
+    inventory: fleet.inventory,
+    hosts: fleet.inventory.hosts,
+    extraVars: {},
+    remotes: fleet.remotes,
+    stepTypes: memoryStepTypes,
+    readFacts: memoryFacts,
+    secrets: new SecretValues(),
+    runId: 'run-1',
+    journal,
+    inputs: { playbookFile: 'memory.yaml', inventoryFile: 'hosts.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
+    inventoryHash: 'x',
+    listeners: [],
+    sleep: async () => undefined,
+    ...extra,
+  }).then((r) => ({ ...r, events: journal.events }));
+}
+
+const order = (events: RunEvent[]) =>
+  events.filter((e) => e.type === 'batch.start' || e.type === 'node.end').map((e) => (e.type === 'batch.start' ? `batch ${e.batch}: ${e.hosts.join(',')}` : `${e.host} ${e.status}`));
+
+describe('rolling runs in memory', () => {
+  it('goes batch by batch (a ramp), every node done, exit 0', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3', 'n4', 'n5']);
+    const r = await run(fleet, `name: t\nrolling: {batch: [1, 2]}\n${STEPS}`);
+    expect(r.summary).toMatchObject({ status: 'succeeded', exitCode: 0, total: { changed: 15, ok: 0, skipped: 0, failed: 0 } });
+    expect(order(r.events)).toEqual(['batch 1: n1', 'n1 done', 'batch 2: n2,n3', 'n2 done', 'n3 done', 'batch 3: n4,n5', 'n4 done', 'n5 done']);
+    for (const n of fleet.nodes) expect(n.log).toEqual(['apply a=1', 'apply b=1', 'apply c=1']);
+  });
+
+  it('the failure budget counts over the whole run: past it no new node starts; the rest is pending (exit 1)', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3', 'n4']);
+    fleet.node('n1').failures.set('b', 1);
+    fleet.node('n2').failures.set('b', 1);
+    const r = await run(fleet, `name: t\nrolling: {batch: 1, maxFailed: 1, onFailure: continue}\n${STEPS}`);
+    expect(order(r.events)).toEqual(['batch 1: n1', 'n1 failed', 'batch 2: n2', 'n2 failed']);
+    expect(r.summary.stopped).toBe('failure budget exceeded: 2 node(s) failed, maxFailed allows 1');
+    expect(r.summary.nodes).toMatchObject({ n1: { status: 'failed' }, n3: { status: 'pending' }, n4: { status: 'pending' } });
+    expect(r.summary.exitCode).toBe(EXIT.stepFailed);
+    expect(fleet.node('n1').log).toEqual(['apply a=1']); // left as it is (continue)
+  });
+
+  it('onFailure: rollback undoes, newest first, what came after the last checkpoint', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').failures.set('d', 1);
+    const r = await run(fleet, `name: t\nrolling: {onFailure: rollback}\n${STEPS}  - id: d\n    uses: test.set\n    with: {key: d, value: "1"}\n`);
+    expect(fleet.node('n1').log).toEqual(['apply a=1', 'apply b=1', 'apply c=1', 'undo c']);
+    expect(r.events.find((e) => e.type === 'rollback.start')).toMatchObject({ to: 'checkpoint', steps: ['c'] });
+    expect(r.summary.nodes.n1?.status).toBe('rolled-back');
+    expect(fleet.node('n1').store.get('b')).toBe('1'); // the checkpoint's state stays
+  });
+
+  it('before any checkpoint, rollback goes back to the start', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').failures.set('b', 1);
+    const r = await run(fleet, `name: t\nrolling: {onFailure: rollback}\n${STEPS}`);
+    expect(r.events.find((e) => e.type === 'rollback.start')).toMatchObject({ to: 'start', steps: ['a'] });
+    expect(fleet.node('n1').store.size).toBe(0);
+  });
+
+  it('retries a failed step, then goes on', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').failures.set('a', 2);
+    const r = await run(fleet, `name: t\nsteps:\n  - id: a\n    uses: test.set\n    with: {key: a, value: "1"}\n    retries: 2\n`);
+    expect(r.events.filter((e) => e.type === 'step.retry').map((e) => (e as { attempt: number }).attempt)).toEqual([1, 2]);
+    expect(r.events.find((e) => e.type === 'step.done')).toMatchObject({ status: 'changed', attempts: 3 });
+    expect(r.summary.exitCode).toBe(0);
+  });
+
+  it('an unreachable node is counted as unreachable (exit 3); an interrupt before a batch leaves it pending (exit 130)', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    fleet.node('n2').unreachable = true;
+    const r = await run(fleet, `name: t\nrolling: {batch: 2, maxFailed: 1, onFailure: continue}\n${STEPS}`);
+    expect(r.summary.nodes).toMatchObject({ n1: { status: 'done' }, n2: { status: 'unreachable' } });
+    expect(r.summary.exitCode).toBe(EXIT.unreachable);
+    const stop = new AbortController();
+    stop.abort();
+    const interrupted = await run(new MemoryFleet(['n1']), `name: t\n${STEPS}`, { stopSignal: stop.signal });
+    expect(interrupted.summary).toMatchObject({ status: 'interrupted', exitCode: EXIT.interrupted, nodes: { n1: { status: 'pending' } } });
+  });
+
+  it('resume re-checks steps done before and never applies them again; a started step is applied only if still needed', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').failures.set('c', 1);
+    const journal = new MemoryJournal();
+    const first = await run(fleet, `name: t\n${STEPS}`, { journal });
+    expect(first.summary.nodes.n1?.status).toBe('failed');
+    // Someone changes `a` by hand after the run: resume does not set it again (it was done).
+    fleet.node('n1').store.set('a', 'by-hand');
+    const state = journalState(journal.events);
+    const resumed = await run(fleet, `name: t\n${STEPS}`, { journal, resume: { state, forced: false } });
+    expect(resumed.summary.exitCode).toBe(0);
+    expect(fleet.node('n1').log).toEqual(['apply a=1', 'apply b=1', 'apply c=1']);
+    const done = resumed.events.filter((e) => e.type === 'step.done' && e.resumed);
+    expect(done.map((e) => `${(e as { step: string }).step}:${(e as { status: string }).status}`)).toEqual(['a:skipped', 'b:ok']);
+  });
+
+  it('after a crash mid-step, resume applies the started step only if its check says it is still needed', async () => {
+    for (const appliedBeforeCrash of [true, false]) {
+      const fleet = new MemoryFleet(['n1']);
+      const journal = new MemoryJournal();
+      await run(fleet, `name: t\n${STEPS}`, { journal });
+      // Cut the journal where the process died: c started, never ended.
+      const cut = journal.events.findIndex((e) => e.type === 'step.start' && e.step === 'c');
+      const crashed = new MemoryJournal();
+      crashed.events.push(...journal.events.slice(0, cut + 1));
+      if (!appliedBeforeCrash) fleet.node('n1').store.delete('c');
+      fleet.node('n1').log.length = 0;
+      const state = journalState(crashed.events);
+      expect([...(state.nodes.get('n1')?.inFlight ?? [])]).toEqual(['c']);
+      const resumed = await run(fleet, `name: t\n${STEPS}`, { journal: crashed, resume: { state, forced: false } });
+      expect(resumed.summary.exitCode).toBe(0);
+      expect(fleet.node('n1').log, `applied before the crash: ${appliedBeforeCrash}`).toEqual(appliedBeforeCrash ? [] : ['apply c=1']);
+    }
+  });
+
+  it('exit codes: a failed rollback, then unreachable, then failed, then interrupted, then pending', () => {
+    expect(exitCodeFor(['failed', 'rollback-failed', 'unreachable'], true)).toBe(EXIT.rollbackFailed);
+    expect(exitCodeFor(['failed', 'unreachable'], true)).toBe(EXIT.unreachable);
+    expect(exitCodeFor(['rolled-back', 'done'], true)).toBe(EXIT.stepFailed);
+    expect(exitCodeFor(['pending', 'done'], true)).toBe(EXIT.interrupted);
+    expect(exitCodeFor(['pending', 'done'], false)).toBe(EXIT.stepFailed);
+    expect(exitCodeFor(['done'], false)).toBe(EXIT.ok);
+  });
+});
+
+describe('rollback from the journal in memory', () => {
+  it('refuses a step the playbook changed since: another type, or other parameters', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    const journal = new MemoryJournal();
+    await run(fleet, `name: t\n${STEPS}`, { journal });
+    const state = journalState(journal.events);
+    const changed = memoryPlaybook(`name: t\n${STEPS.replace('with: {key: c, value: "1"}', 'with: {key: c, value: "2"}')}`);
+    const r = await rollbackRun({
+      playbook: changed,
+      inventory: fleet.inventory,
+      hosts: fleet.inventory.hosts,
+      extraVars: {},
+      remotes: fleet.remotes,
+      journal,
+      state,
+      to: 'start',
+      listeners: [],
+      stepTypes: memoryStepTypes,
+      secrets: new SecretValues(),
+    });
+    expect(r).toMatchObject({ exitCode: EXIT.rollbackFailed, nodes: { n1: 'rollback-failed' } });
+    const failed = journal.events.find((e) => e.type === 'rollback.step.failed') as { step: string; error: string } | undefined;
+    expect(failed?.step).toBe('c');
+    expect(failed?.error).toContain("step 'c' has other parameters now than when it was applied");
+    expect(fleet.node('n1').log).not.toContain('undo c');
+  });
+});
+
+describe('plan in memory', () => {
+  it('checks every step and changes nothing; an unreachable node says so', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    fleet.node('n2').unreachable = true;
+    const plan = await computePlan({ playbook: memoryPlaybook(`name: t\n${STEPS}`), inventory: fleet.inventory, hosts: fleet.inventory.hosts, extraVars: {}, remotes: fleet.remotes, stepTypes: memoryStepTypes, readFacts: memoryFacts, secrets: new SecretValues() });
+    expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change']);
+    expect(plan.nodes[1]).toMatchObject({ reachable: false, error: expect.stringContaining('connection refused') });
+    expect(fleet.node('n1').log).toEqual([]);
+  });
+});
