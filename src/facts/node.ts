@@ -8,7 +8,7 @@ import type { Remote } from '../transport/types.js';
 import { parseContainerdConfig, type ContainerdConfigFacts } from './containerd-config.js';
 import { mergeCrioConfigs, runtimeView, walkOrder, type ConfigFile } from './crio-config.js';
 import { probeCriFacts, type CriFacts } from './cri.js';
-import { assembleKubeletCommandLine, type KubeletCommandLine } from './kubelet-cmdline.js';
+import { assembleKubeletCommandLine, type KubeletCommandLine, type UnitFile } from './kubelet-cmdline.js';
 import { NODE_PROBE_SCRIPT, parseProbeOutput, type ProbeFile, type ProbeOutput, type ProbeSection } from './node-probe.js';
 import { parsePackageVersions, type PackageVersions } from './packages.js';
 import type { FactProbe } from './registry.js';
@@ -47,6 +47,8 @@ export interface NodeFacts {
     commandLine?: KubeletCommandLine;
     /** Section `kubelet`: the flag names on it. */
     flags?: string[];
+    /** Section `kubelet`: the unit files (systemd's order) and environment files it is built from. */
+    sources?: { units: UnitFile[]; env: Record<string, string | null> };
   };
   containerd: Component & {
     /** Section `runtime-config`: /etc/containerd/config.toml; null when there is none. */
@@ -163,9 +165,11 @@ function kubeletUnits(files: readonly ProbeFile[]): Array<{ path: string; conten
 function addKubeletSection(facts: NodeFacts, files: readonly ProbeFile[]): void {
   if (!files.some((f) => f.kind === 'env' || f.kind === 'unit' || f.kind === 'dropin')) return;
   const env = new Map(files.filter((f) => f.kind === 'env').map((f) => [f.path, f.content]));
-  const commandLine = assembleKubeletCommandLine(kubeletUnits(files), (path) => env.get(path) ?? null);
+  const units = kubeletUnits(files);
+  const commandLine = assembleKubeletCommandLine(units, (path) => env.get(path) ?? null);
   facts.kubelet.commandLine = commandLine;
   facts.kubelet.flags = [...new Set(commandLine.flags.map((f) => f.name))];
+  facts.kubelet.sources = { units, env: Object.fromEntries(env) };
 }
 
 function addRuntimeConfigSection(facts: NodeFacts, out: ProbeOutput): void {

@@ -9,5 +9,28 @@
  */
 export const CRIO_CRUN_DROP_IN_FROM = '1.28.0';
 export const CRIO_PACKAGED_DROP_IN = '/etc/crio/crio.conf.d/10-crio.conf';
-export const CRIO_PACKAGED_DROP_IN_CONTENT = '[crio.runtime]\ndefault_runtime = "crun"\n';
+/**
+ * The drop-in as the packages ship it (cri-o/packaging's 10-crio.conf template; the deb and rpm
+ * put the binaries under /usr/libexec/crio): the default runtime and the tables of both runtimes.
+ * A pin repeats the table of its runtime from here, so the plan needs all of it.
+ */
+export const CRIO_PACKAGED_DROP_IN_CONTENT = `[crio.image]
+signature_policy = "/etc/crio/policy.json"
+
+[crio.runtime]
+default_runtime = "crun"
+
+[crio.runtime.runtimes.crun]
+runtime_path = "/usr/libexec/crio/crun"
+runtime_root = "/run/crun"
+monitor_path = "/usr/libexec/crio/conmon"
+allowed_annotations = [
+    "io.containers.trace-syscall",
+]
+
+[crio.runtime.runtimes.runc]
+runtime_path = "/usr/libexec/crio/runc"
+runtime_root = "/run/runc"
+monitor_path = "/usr/libexec/crio/conmon"
+`;
 export const CRIO_SWITCH_SOURCES = ['cri-o#8705', 'cri-o#8626', 'cri-o#8739', 'kubespray#11907', 'cri-o/packaging: 10-crun.conf, later 10-crio.conf, from v1.28'];

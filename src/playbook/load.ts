@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { registeredFacts, type FactLookup } from '../facts/registry.js';
 import { checkSteps, checkTemplates, type CheckedStep } from './check-steps.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../duration.js';
 import { describeFound } from './input/describe.js';
 import { isRecord } from './input/field-path.js';
 import { bundledSchema, validateWithSchema } from './input/json-schema.js';

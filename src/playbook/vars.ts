@@ -113,6 +113,23 @@ export function resolveStepParams(
   return resolved.params;
 }
 
+/**
+ * The step's name for one host (or, without one, with playbook and extra vars only), vars
+ * substituted: `Install containerd {{ containerd_version }}` becomes `Install containerd 1.7.22`.
+ * A reference that does not resolve here (a host var, asked without the host) stays as written.
+ */
+export function stepTitle(step: Pick<StepSpec, 'name'>, playbook: Pick<Playbook, 'vars'>, host: InventoryHost | undefined, extraVars: Record<string, unknown> = {}): string {
+  if (!hasTemplate(step.name)) return step.name;
+  try {
+    // Without a host, node.* have no values (varsFor's placeholders would render as empty).
+    const vars = host ? varsFor(playbook, host, extraVars) : { ...playbook.vars, ...extraVars };
+    return String(new VarResolver(vars).substitute(step.name));
+  } catch (err) {
+    if (err instanceof VarProblem) return step.name;
+    throw err;
+  }
+}
+
 interface StepToResolve {
   step: StepSpec;
   /** Position in the playbook, for locations. */
@@ -133,6 +150,8 @@ function resolveStep({ step, index, vars, locator, stepTypes, checkWhen }: StepT
   const problems: Problems = { locator, list: [] };
   const withPath = ['steps', index, 'with'];
   const params = substituteAll(step.with, withPath, resolver, problems) as Record<string, unknown>;
+  // A `{{ ref }}` in the name must resolve too: titles are shown rendered (plan, live tree, report).
+  if (checkWhen && hasTemplate(step.name)) substituteAll(step.name, ['steps', index, 'name'], resolver, problems);
   if (step.when && checkWhen) checkConditionVars(step.when, ['steps', index, 'when'], resolver, problems);
 
   const type = stepTypes?.get(step.uses);

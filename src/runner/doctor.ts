@@ -154,6 +154,13 @@ export function groupFindings(nodes: readonly NodeReport[], inventoryFile: strin
   });
 }
 
+/** The facts as the report shows them: without the raw files kubelet's command line was read from. */
+function reportedFacts(facts: NodeFacts): NodeFacts {
+  if (!facts.kubelet.sources) return facts;
+  const { sources: _sources, ...kubelet } = facts.kubelet;
+  return { ...facts, kubelet };
+}
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const resolver = new RemoteResolver(options.inventory, options.remotes);
   const local = resolver.local();
@@ -181,7 +188,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       if (!p.facts) return { host: p.host, reachable: false, error: p.error ?? 'unreachable', findings: [] };
       const node = diagnosed.find((d) => d.host === p.host) as DiagnosedNode;
       const findings = NODE_RULES.flatMap((rule) => rule.check(node, inputs)).map((f) => withCommand(f, options.inventoryFile, [p.host], options.extraVars));
-      return { host: p.host, reachable: true, facts: p.facts, findings };
+      return { host: p.host, reachable: true, facts: reportedFacts(p.facts), findings };
     });
     const clusterFindings = CLUSTER_RULES.flatMap((rule) => rule.check(inputs)).map((f) => withCommand(f, options.inventoryFile, [], options.extraVars));
     const unreachable = nodes.filter((n) => !n.reachable).map((n) => n.host);

@@ -75,6 +75,8 @@ export interface StepStartEvent extends Base {
   host: string;
   step: string;
   index: number;
+  /** The step's name on this host, vars substituted (run.start's names have only playbook and -e vars). */
+  name?: string;
   /** Host the step's commands run on, when not the node itself (`on:`). */
   via?: string;
 }

@@ -51,7 +51,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
     },
     starting(s) {
       started = Date.now();
-      emit({ type: 'step.start', host, step: s.step.id, index: s.index, ...(s.via ? { via: s.via } : {}) });
+      emit({ type: 'step.start', host, step: s.step.id, index: s.index, name: s.title, ...(s.via ? { via: s.via } : {}) });
     },
     skipped(s, reason) {
       c.skipped++;

@@ -1,12 +1,29 @@
 /**
- * The lane in check mode (plan): each step checked on the node, nothing applied. A step that
- * would fail ends the node's plan: the steps after it are shown as not reached.
+ * The lane in check mode (plan): each step checked, nothing applied, against the node as the
+ * steps before it will leave it (their predicted effects, src/steps/projection.ts): a kubelet the
+ * run stops and starts again shows as a change both times, a drain that a PodDisruptionBudget
+ * blocks now as failing, a kubelet the plan installs as failing when a flag it refuses stays.
+ * A step that would fail ends the node's plan: the steps after it are shown as not reached.
  */
 import type { NodeFacts } from '../facts/node.js';
+import { stepTitle } from '../playbook/vars.js';
+import type { StepSpec } from '../playbook/types.js';
 import type { FactProbe } from '../facts/registry.js';
+import { emptyProjection } from '../steps/projection.js';
+import type { CheckResult } from '../steps/types.js';
+import { kubeletRefusals } from './kubelet-prediction.js';
 import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
 import type { NodePlan, PlannedStep } from './plan.js';
-import { checkStep, CheckRefused } from './step-exec.js';
+import { projectNodeFacts } from './projection-facts.js';
+import { CheckRefused, checkProjected } from './step-exec.js';
+
+function planned(base: Omit<PlannedStep, 'status'>, check: CheckResult): PlannedStep {
+  if (check.status === 'ok') return { ...base, status: 'ok', summary: check.summary };
+  if (check.status === 'skip') return { ...base, status: 'skip', reason: check.reason };
+  if (check.status === 'fail') return { ...base, status: 'fail', reason: check.reason };
+  if (check.failsNow) return { ...base, status: 'fail', reason: check.failsNow };
+  return { ...base, status: 'change', summary: check.summary, ...(check.diff ? { diff: check.diff } : {}) };
+}
 
 export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   const plan: NodePlan = { host: deps.node.name, reachable: true, steps: [] };
@@ -16,33 +33,56 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   } catch (err) {
     return { host: deps.node.name, reachable: false, error: errorText(err), steps: [] };
   }
-  // The node as it is, read once, each probe only when a condition first needs it.
+  const position = new Map(deps.playbook.steps.map((x, i) => [x.id, i]));
+  const inPlaybookOrder = (ids: string[]) => [...ids].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+  const title = (step: StepSpec) => stepTitle(step, deps.playbook, deps.node, deps.extraVars);
+  const projection = emptyProjection();
+  // The node as it is, read once, each probe only when first needed; seen through the projection.
   let facts: NodeFacts | undefined;
   const read = new Set<FactProbe>();
-  const base = (s: { step: { id: string; name: string; uses: string } }, via?: string) => ({ id: s.step.id, name: s.step.name, uses: s.step.uses, ...(via ? { via } : {}) });
+  const nodeFacts = async (probes: ReadonlySet<FactProbe>): Promise<NodeFacts> => {
+    if (!facts || [...probes].some((p) => !read.has(p))) {
+      for (const p of probes) read.add(p);
+      facts = await deps.readFacts(remote, read, {});
+    }
+    return projectNodeFacts(facts, projection);
+  };
+  const base = (s: LaneStep) => ({
+    id: s.step.id,
+    name: s.title,
+    uses: s.step.uses,
+    ...(s.via ? { via: s.via } : {}),
+    ...(projection.unmodeled.length ? { decidedAfter: [...projection.unmodeled] } : {}),
+    ...(projection.readSteps().length ? { after: inPlaybookOrder(projection.readSteps()) } : {}),
+  });
   let endedBy: string | undefined;
   const mode: LaneMode = {
-    async facts(probes) {
-      if (!facts || [...probes].some((p) => !read.has(p))) {
-        for (const p of probes) read.add(p);
-        facts = await deps.readFacts(remote, read, {});
-      }
-      return facts;
+    facts: (probes) => nodeFacts(probes),
+    starting() {
+      projection.startReading();
     },
     skipped(s, reason) {
-      plan.steps.push({ ...base(s, s.via), status: 'skip', reason });
+      plan.steps.push({ ...base(s), status: 'skip', reason });
     },
     async applies(s: LaneStep) {
-      const check = await checkStep({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal });
-      const b = base(s, s.via);
-      let planned: PlannedStep;
-      if (check.status === 'ok') planned = { ...b, status: 'ok', summary: check.summary };
-      else if (check.status === 'skip') planned = { ...b, status: 'skip', reason: check.reason };
-      else if (check.status === 'fail') planned = { ...b, status: 'fail', reason: check.reason };
-      else planned = { ...b, status: 'change', summary: check.summary, ...(check.diff ? { diff: check.diff } : {}) };
-      plan.steps.push(planned);
-      if (planned.status === 'fail') endedBy = `${s.step.id} would fail`;
-      return planned.status !== 'fail';
+      const params = s.params();
+      const { check, facts: stepFacts } = await checkProjected({ step: s.step, type: s.type, params, node: deps.node, remote: s.remote, signal: deps.killSignal }, projection);
+      let step = planned(base(s), check);
+      if (step.status === 'change') {
+        const refused = await kubeletRefusals(s, params, projection, () => nodeFacts(new Set(['node', 'kubelet'])));
+        if (refused) step = { ...base(s), status: 'fail', reason: refused };
+      }
+      plan.steps.push(step);
+      if (step.status === 'fail') {
+        endedBy = `${s.step.id} would fail`;
+        return false;
+      }
+      if (step.status === 'change') {
+        projection.step = s.step.id;
+        if (s.type.predict) s.type.predict(params, stepFacts, projection);
+        else projection.unmodeled.push(s.step.id);
+      }
+      return true;
     },
     failed(s, err, kind) {
       if (kind === 'transport') {
@@ -50,7 +90,7 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
         plan.error = errorText(err);
         return;
       }
-      const b = base(s, s.via);
+      const b = { id: s.step.id, name: title(s.step), uses: s.step.uses, ...(s.via ? { via: s.via } : {}) };
       if (err instanceof CheckRefused) {
         const reason = err.message.replace(/^preflight, before the node's first step: /, '');
         plan.preflight = { step: s.step.id, reason };
@@ -66,10 +106,9 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   if (plan.reachable && endedBy) {
     const seen = new Set(plan.steps.map((s) => s.id));
     for (const step of deps.playbook.steps) {
-      if (!seen.has(step.id)) plan.steps.push({ id: step.id, name: step.name, uses: step.uses, status: 'unreached', reason: `not reached: ${endedBy}` });
+      if (!seen.has(step.id)) plan.steps.push({ id: step.id, name: title(step), uses: step.uses, status: 'unreached', reason: `not reached: ${endedBy}` });
     }
-    const order = new Map(deps.playbook.steps.map((s, i) => [s.id, i]));
-    plan.steps.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    plan.steps.sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
   }
   return plan;
 }

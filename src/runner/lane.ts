@@ -9,7 +9,7 @@ import { probesFor, type FactProbe } from '../facts/registry.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { conditionFacts, evaluateCondition } from '../playbook/condition.js';
 import type { Playbook, StepSpec } from '../playbook/types.js';
-import { resolveStepParams, varsFor } from '../playbook/vars.js';
+import { resolveStepParams, stepTitle, varsFor } from '../playbook/vars.js';
 import type { AnyStepType } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
 import type { FailureKind } from './events.js';
@@ -34,6 +34,8 @@ export interface LaneDeps {
 export interface LaneStep {
   step: StepSpec;
   index: number;
+  /** The step's name for this node, vars substituted. */
+  title: string;
   type: AnyStepType;
   remote: Remote;
   /** The host the commands run on, when not the node (`on:`). */
@@ -77,6 +79,7 @@ async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<L
   return {
     step,
     index,
+    title: stepTitle(step, deps.playbook, deps.node, deps.extraVars),
     type,
     remote,
     via: remote.host !== deps.node.name ? remote.host : undefined,

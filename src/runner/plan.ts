@@ -6,7 +6,7 @@ import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
 import { probeNodeFacts } from '../facts/node.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
-import type { Playbook } from '../playbook/types.js';
+import type { Playbook, RollingPolicy } from '../playbook/types.js';
 import { getStepType } from '../steps/registry.js';
 import type { AnyStepType } from '../steps/types.js';
 import type { RemoteFactory } from '../transport/types.js';
@@ -15,6 +15,7 @@ import { checkLane } from './lane-check.js';
 import type { FactsReader } from './lane.js';
 import { processSecrets, type SecretValues } from './redact.js';
 import { RemoteResolver } from './remotes.js';
+import { RollingControl } from './rolling.js';
 
 export interface EngineInput {
   playbook: Playbook;
@@ -39,6 +40,10 @@ interface PlannedBase {
   name: string;
   uses: string;
   via?: string;
+  /** Steps before it whose effect the plan cannot model: what this one does is decided at run time. */
+  decidedAfter?: string[];
+  /** Steps before it whose predicted effects it was checked on (the node as they leave it, not as it is now). */
+  after?: string[];
 }
 
 export type PlannedStep =
@@ -57,6 +62,12 @@ export interface NodePlan {
   error?: string;
   /** A `preflight: true` step that would fail: the run stops the node before its first step. */
   preflight?: { step: string; reason: string };
+  /**
+   * The run would not start this node: a node of an earlier batch would fail and the rolling
+   * policy (its failure budget, or onFailure: stop) ends the run there. Its steps say what it
+   * would do as it is now.
+   */
+  notStarted?: string;
   steps: PlannedStep[];
 }
 
@@ -87,14 +98,41 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
         }),
       { concurrency: input.planConcurrency ?? 16 },
     );
+    const batches = planBatches(input.hosts, input.playbook.rolling);
+    predictRolling(nodes, batches, input.playbook.rolling);
     return (input.secrets ?? processSecrets).redactData({
       playbook: input.playbook.file,
       playbookName: input.playbook.name,
-      batches: planBatches(input.hosts, input.playbook.rolling),
+      batches,
       nodes,
     });
   } finally {
     await resolver.close();
+  }
+}
+
+/** The node would fail in the run: a step would fail, its check failed, or it is unreachable. */
+export function wouldFail(node: NodePlan): boolean {
+  return !node.reachable || node.steps.some((s) => s.status === 'fail' || s.status === 'error');
+}
+
+/**
+ * The rolling policy over the predicted outcomes, batch by batch, as the run applies it: once a
+ * batch holds a node that would fail past the budget, the batches after it would not start. (A
+ * node of the same batch is started with it; when it stops depends on timing, so the plan leaves
+ * it as checked.)
+ */
+function predictRolling(nodes: NodePlan[], batches: string[][], policy: RollingPolicy): void {
+  const rolling = new RollingControl(policy, nodes.length, { emit: () => undefined });
+  const byHost = new Map(nodes.map((n) => [n.host, n]));
+  for (const batch of batches) {
+    const plans = batch.flatMap((h) => byHost.get(h) ?? []);
+    const stop = rolling.stopReason;
+    if (stop !== undefined) {
+      for (const n of plans) n.notStarted = stop;
+      continue;
+    }
+    for (const n of plans) if (wouldFail(n)) rolling.noteNodeEnd(n.host, n.reachable ? 'failed' : 'unreachable');
   }
 }
 

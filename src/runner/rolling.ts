@@ -2,6 +2,7 @@
  * The rolling policy while a run goes: batches in order, the pause or confirmation between
  * them, the failure budget over the whole run, and why the run stopped early.
  */
+import { sleepUnlessAborted } from '../sleep.js';
 import type { RollingPolicy } from '../playbook/types.js';
 import { failureBudget } from './batches.js';
 import type { EventInput, NodeOutcome } from './events.js';
@@ -14,16 +15,6 @@ export interface RollingDeps {
   /** First abort (Ctrl-C, `slipway stop`): no new node starts. */
   stopSignal?: AbortSignal;
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
-}
-
-function sleepFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
 
 export class RollingControl {
@@ -73,7 +64,7 @@ export class RollingControl {
             return;
           }
         } else {
-          await (this.deps.sleep ?? sleepFor)(this.policy.pause * 1000, this.deps.stopSignal);
+          await (this.deps.sleep ?? sleepUnlessAborted)(this.policy.pause * 1000, this.deps.stopSignal);
           if (this.stopRequested()) return;
         }
       }

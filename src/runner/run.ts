@@ -3,6 +3,7 @@
  * event journaled, and the summary. The runner emits events and never prints.
  */
 import type { InventoryHost } from '../inventory/types.js';
+import { stepTitle } from '../playbook/vars.js';
 import { getStepType } from '../steps/registry.js';
 import { planBatches } from './batches.js';
 import { EventSink, type EventJournal } from './event-sink.js';
@@ -46,7 +47,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
   const resolver = new RemoteResolver(options.inventory, options.remotes);
   const batches = planBatches(options.hosts, playbook.rolling);
-  const shape = { hosts: options.hosts.map((h) => h.name), batches, steps: playbook.steps.map((s) => ({ id: s.id, name: s.name, uses: s.uses })) };
+  const shape = { hosts: options.hosts.map((h) => h.name), batches, steps: playbook.steps.map((s) => ({ id: s.id, name: stepTitle(s, playbook, undefined, options.extraVars), uses: s.uses })) };
   if (options.resume) {
     // Fold the earlier passes in, then announce the resume in the same journal.
     sink.state = options.resume.state;

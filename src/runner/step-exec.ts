@@ -5,6 +5,7 @@
 import { CommandError, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import type { StepSpec } from '../playbook/types.js';
+import type { Projection } from '../steps/projection.js';
 import type { AnyStepType, CheckResult } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
 import { DeadlineRemote } from './deadline.js';
@@ -89,6 +90,19 @@ export async function checkStep(input: StepRunInput): Promise<CheckResult> {
     const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
     const facts: unknown = await input.type.facts(ctx, input.params);
     return input.type.check(input.params, facts);
+  });
+}
+
+/**
+ * Read-only, for a plan: what the step would do once the steps before it have run (their effects
+ * in `projection`); returns the check and the facts it was made on.
+ */
+export async function checkProjected(input: StepRunInput, projection: Projection): Promise<{ check: CheckResult; facts: unknown }> {
+  return withDeadline(input, async (remote, signal) => {
+    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+    const now: unknown = await input.type.facts(ctx, input.params);
+    const facts: unknown = input.type.project ? input.type.project(input.params, now, projection) : now;
+    return { check: input.type.check(input.params, facts), facts };
   });
 }
 

@@ -8,6 +8,7 @@
  */
 import { execOptions } from '../facts/exec-options.js';
 import type { ExecOptions } from '../transport/types.js';
+import type { Projection } from './projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from './types.js';
 
 export interface CommandParams {
@@ -88,6 +89,17 @@ export const commandStep: StepType<CommandParams, CommandFacts, CommandUndo> = {
     const checkExitCode = params.check ? (await ctx.remote.exec(params.check, options)).code : null;
     const createsExists = params.creates === undefined ? null : (await ctx.remote.exec(['test', '-e', params.creates], options)).code === 0;
     return { checkExitCode, createsExists };
+  },
+
+  project(params: CommandParams, facts: CommandFacts, projection: Projection): CommandFacts {
+    if (params.creates === undefined || !projection.hasFile(params.creates)) return facts;
+    return { ...facts, createsExists: projection.file(params.creates, null) !== null };
+  },
+
+  predict(params: CommandParams, _facts: CommandFacts, projection: Projection): void {
+    // What a command does is its own: only the marker it creates is known.
+    if (params.creates !== undefined) projection.setFile(params.creates, '');
+    if (params.creates === undefined || params.check !== undefined) projection.unmodeled.push(projection.step);
   },
 
   check(params: CommandParams, facts: CommandFacts): CheckResult {

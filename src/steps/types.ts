@@ -1,10 +1,17 @@
 import type { InventoryHost } from '../inventory/types.js';
 import type { Remote } from '../transport/types.js';
+import type { Projection } from './projection.js';
 
 /** What `check` says about a step on a node. Pure data: it goes into the plan and the journal. */
 export type CheckResult =
   | { status: 'ok'; summary: string }
-  | { status: 'change'; summary: string; diff?: string }
+  | {
+      status: 'change';
+      summary: string;
+      diff?: string;
+      /** As things stand now apply would fail (a PodDisruptionBudget that allows no eviction); a run tries anyway, a plan predicts the failure. */
+      failsNow?: string;
+    }
   | { status: 'skip'; reason: string }
   /** Apply cannot succeed on the node as it is (the facts already show it): the step fails without touching it. */
   | { status: 'fail'; reason: string };
@@ -41,6 +48,13 @@ export interface StepType<Params, Facts, Undo> {
    * always says change, so the runner does not require `ok` after apply.
    */
   alwaysChanges?(params: Params): boolean;
+  /**
+   * Plan only: the facts as the steps before this one leave them, from the facts read now and
+   * what those steps do (the projection). Absent: nothing an earlier step does changes them.
+   */
+  project?(params: Params, facts: Facts, projection: Projection): Facts;
+  /** Plan only: what apply would leave on the node (its check said change), into the projection. */
+  predict?(params: Params, facts: Facts, projection: Projection): void;
 }
 
 // Step types are heterogeneous in their type parameters; the registry stores them erased.

@@ -62,6 +62,8 @@ export class LiveTree {
   private readonly nodeEnded = new Map<string, Deferred<boolean>>();
   private readonly batchEnded = new Map<number, Deferred<boolean>>();
   private readonly via = new Map<string, string>();
+  /** A step's name on one host, when its host vars render it differently from run.start. */
+  private readonly names = new Map<string, string>();
   private readonly nodeStatus = new Map<string, NodeOutcome>();
   private running: Promise<unknown> | undefined;
   private start: RunShape | undefined;
@@ -127,15 +129,17 @@ export class LiveTree {
     return d;
   }
 
-  private label(step: string): string {
+  private label(step: string, host?: string): string {
+    const own = host !== undefined ? this.names.get(this.key(host, step)) : undefined;
     const s = this.start?.steps.find((x) => x.id === step);
-    return !s || s.name === s.uses ? step : s.name;
+    if (!s || s.name === s.uses) return step;
+    return own ?? s.name;
   }
 
   /** The step's label, with the host its commands ran on when that is not the node (`on:`). */
   private who(host: string, step: string): string {
     const via = this.via.get(this.key(host, step));
-    return `${this.label(step)}${via ? ` (on ${via})` : ''}`;
+    return `${this.label(step, host)}${via ? ` (on ${via})` : ''}`;
   }
 
   private onEvent(e: RunEvent): void {
@@ -153,8 +157,10 @@ export class LiveTree {
         break;
       case 'step.start': {
         if (e.via) this.via.set(this.key(e.host, e.step), e.via);
+        const own = e.name !== undefined && e.name !== this.label(e.step);
+        if (own) this.names.set(this.key(e.host, e.step), e.name as string);
         const task = this.stepTasks.get(this.key(e.host, e.step));
-        if (task && e.via) task.title = this.who(e.host, e.step);
+        if (task && (e.via || own)) task.title = this.who(e.host, e.step);
         break;
       }
       case 'step.retry': {

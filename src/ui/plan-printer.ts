@@ -1,6 +1,12 @@
 /** Prints a plan: per node, what would change (with diffs) and what is already done. */
 import type { Plan } from '../runner/plan.js';
 
+/** ` [as stop-kubelet leaves it]`: the step was checked on what the steps before it will do. */
+function asLeftBy(steps: string[] | undefined): string {
+  if (!steps?.length) return '';
+  return ` [as ${steps.join(', ')} ${steps.length === 1 ? 'leaves' : 'leave'} it]`;
+}
+
 export function formatPlan(plan: Plan, options: { color?: boolean } = {}): string {
   const c = colors(options.color ?? false);
   const lines: string[] = [];
@@ -18,13 +24,15 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
       continue;
     }
     const n = node.steps.filter((s) => s.status === 'change').length;
-    if (node.preflight) {
+    if (node.notStarted) {
+      lines.push(c.dim(`${node.host}: would not start: ${node.notStarted}; as it is now, ${n === 0 ? 'nothing to change' : `${n} step(s) would change`}`));
+    } else if (node.preflight) {
       lines.push(c.red(`${node.host}: would stop before its first step: ${node.preflight.step} would fail (preflight)`));
     } else {
       lines.push(c.bold(`${node.host}: ${n === 0 ? 'nothing to change' : `${n} step(s) would change`}`));
     }
     for (const s of node.steps) {
-      const via = s.via ? ` (on ${s.via})` : '';
+      const via = `${s.via ? ` (on ${s.via})` : ''}${s.decidedAfter ? ` [decided at run time, after ${s.decidedAfter.join(', ')}]` : ''}${asLeftBy(s.after)}`;
       switch (s.status) {
         case 'ok':
           lines.push(`  ${c.green('✓')} ${s.id}${via}: ${s.summary}`);
@@ -40,6 +48,9 @@ export function formatPlan(plan: Plan, options: { color?: boolean } = {}): strin
         case 'fail':
           fails++;
           lines.push(`  ${c.red('✗')} ${s.id}${via}: would fail: ${s.reason}`);
+          break;
+        case 'unreached':
+          lines.push(`  ${c.dim('·')} ${s.id}${via}: ${s.reason}`);
           break;
         case 'error':
           errors++;

@@ -20,7 +20,8 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
 import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
-import { slipway } from '../support/cli.js';
+import { planOutcomes, runOutcomes } from '../support/agreement.js';
+import { events, slipway } from '../support/cli.js';
 import { doctor as runDoctor, type DoctorRun } from '../support/doctor.js';
 import { shellWord } from '../support/terminal.js';
 
@@ -42,11 +43,11 @@ async function doctor(inventory: string, args: string[] = [], extra: Record<stri
   return d;
 }
 
-/** Runs a command line doctor printed, as an operator would paste it (plan -> run). */
-async function runPrinted(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a command line doctor printed, as an operator would paste it: plan, then the same as a run. */
+async function runPrinted(command: string, as: 'plan' | 'run'): Promise<{ code: number; stdout: string; stderr: string }> {
   const words = (command.match(/'[^']*'|\S+/g) ?? []).map((w) => w.replace(/^'(.*)'$/, '$1'));
   expect(words.slice(0, 2)).toEqual(['slipway', 'plan']);
-  return slipway(['run', ...words.slice(2), '--output', 'plain'], { env: env() });
+  return slipway([as, ...words.slice(2), '--output', 'json'], { env: env() });
 }
 
 describe('base fleet', () => {
@@ -101,9 +102,16 @@ describe('docker-24 fleet', () => {
     expect(d.report.nodes[2]?.findings[0]).toMatchObject({ severity: 'warning', fix: { advice: expect.stringContaining('remove it') } });
     expect(d.report.nodes[2]?.findings[0]?.fix.playbook).toBeUndefined();
 
-    const run = await runPrinted(missing?.command ?? '');
+    const plan = await runPrinted(missing?.command ?? '', 'plan');
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = JSON.parse(plan.stdout) as Parameters<typeof planOutcomes>[0];
+    // The package brings the units; the runtime it installs answers CRI v1 (the knowledge base).
+    expect(planOutcomes(planned)).toEqual({ 'node-1': { 'install-cri-dockerd': 'change', 'cri-dockerd-socket': 'change', 'cri-dockerd-service': 'change', 'verify-cri-dockerd': 'ok' } });
+    const run = await runPrinted(missing?.command ?? '', 'run');
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/\[node-1\] verify-cri-dockerd ok: docker 0\.3\.15 answers CRI v1 on \/run\/cri-dockerd\.sock/);
+    const evs = events(run.stdout);
+    expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
+    expect(evs.find((e) => e.type === 'step.done' && e.step === 'verify-cri-dockerd')?.summary).toMatch(/^docker 0\.3\.15 answers CRI v1 on \/run\/cri-dockerd\.sock/);
 
     const after = await doctor(f.fleet.inventoryFile);
     expect(after.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': ['cri-dockerd-stray'] });

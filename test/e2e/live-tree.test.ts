@@ -76,7 +76,7 @@ steps:
     when: {fact: runtime.name, equals: docker}
     with: {argv: ["true"]}
   - id: on-cp
-    name: Marker on the control plane
+    name: Marker for {{ node.name }} on the control plane
     uses: command
     on: control_plane
     with: {argv: [touch, "/var/lib/tree-for-{{ node.name }}"], creates: "/var/lib/tree-for-{{ node.name }}"}
@@ -103,7 +103,7 @@ steps:
       '✔ Write app config: changed (create /etc/live-tree.conf)',
       '✔ already: ok (check `true` passed)',
       "↓ Only with docker: skipped (when: runtime.name is 'containerd', not 'docker')",
-      '✔ Marker on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-1` (/var/lib/tree-for-node-1 does not exist))',
+      '✔ Marker for node-1 on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-1` (/var/lib/tree-for-node-1 does not exist))',
       "↓ Fail on node-2: skipped (when: node.name is 'node-1', not 'node-2')",
       '✔ after: changed (runs `true` (no check: always runs))',
     ]);
@@ -114,7 +114,7 @@ steps:
       '✔ Write app config: changed (create /etc/live-tree.conf)',
       '✔ already: ok (check `true` passed)',
       "↓ Only with docker: skipped (when: runtime.name is 'containerd', not 'docker')",
-      '✔ Marker on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-2` (/var/lib/tree-for-node-2 does not exist))',
+      '✔ Marker for node-2 on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-2` (/var/lib/tree-for-node-2 does not exist))',
       '✖ Fail on node-2: failed: command `sh -c echo "kaboom from $(hostname)" >&2; exit 7` exited with code 7:',
       // The error's detail: the command's stderr, from the node itself.
       'kaboom from node-2',

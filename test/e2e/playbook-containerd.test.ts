@@ -28,6 +28,7 @@ import { fleetHost } from '../fleet/hosts.js';
 import { PACKAGE_VERSIONS, realContainerdVersion } from '../fleet/packages/catalog.js';
 import { CLUSTER_STATE } from '../fleet/profiles.js';
 import { events, slipway } from '../support/cli.js';
+import { planOutcomes, runOutcomes } from '../support/agreement.js';
 import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
@@ -38,7 +39,7 @@ const OLD = PACKAGE_VERSIONS.oldContainerd;
 type Ev = Record<string, unknown> & { type: string };
 interface PlanJson {
   batches: string[][];
-  nodes: Array<{ host: string; reachable: boolean; steps: Array<{ id: string; status: string; via?: string; summary?: string; reason?: string }> }>;
+  nodes: Array<{ host: string; reachable: boolean; steps: Array<{ id: string; name: string; status: string; via?: string; summary?: string; reason?: string; after?: string[] }> }>;
 }
 interface Summary {
   type: 'run.summary';
@@ -150,6 +151,7 @@ async function runtimeOn(fleet: Fleet, name: string) {
 describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves CRI v1', () => {
   const f = useFleet({ nodes: 3, profile: 'containerd-1.4' });
   const workers = ['node-1', 'node-2', 'node-3'];
+  let planned: PlanJson | undefined; // the plan, for the run after it to agree with
 
   it('doctor: every worker answers only CRI v1alpha2 under OpenKruise 1.7.2, and the fix is containerd-cri-v1', async () => {
     const d = await doctor(f.fleet.inventoryFile, [], stateEnv());
@@ -165,30 +167,35 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
     ]);
   });
 
-  it('plan shows cordon, drain, stop, upgrade, restart and verify as changes on every worker, and changes nothing', async () => {
+  it('plan shows every step but verify as a change on every worker, each checked on the node as the steps before leave it, and changes nothing', async () => {
     const before = await settledTrees(f.fleet);
     const r = await cli(f.fleet, 'plan');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as PlanJson;
+    planned = plan;
     expect(plan.batches).toEqual([['node-1'], ['node-2'], ['node-3']]); // one node at a time
     expect(plan.nodes.map((n) => n.host)).toEqual(workers);
     for (const node of plan.nodes) {
       expect(node.reachable).toBe(true);
       expect(node.steps.map((s) => s.id)).toEqual(STEPS);
       const step = (id: string) => node.steps.find((s) => s.id === id);
-      expect(node.steps.map((s) => s.status), node.host).toEqual(['change', 'change', 'change', 'change', 'change', 'change', 'ok', 'ok']);
-      expect(step('cordon')).toMatchObject({ via: 'cp-1', summary: `cordon node ${node.host} (schedulable now)` });
-      expect(step('drain')?.via).toBe('cp-1');
-      expect(step('drain')?.summary).toMatch(new RegExp(`^drain node ${node.host}: cordon, evict 1 pod \\(default/(web|cache)-`));
-      expect(step('stop-kubelet')?.summary).toBe('kubelet: stop; now active, enabled');
+      expect(node.steps.map((s) => s.status), node.host).toEqual(['change', 'change', 'change', 'change', 'change', 'ok', 'change', 'change']);
+      expect(step('cordon')).toMatchObject({ via: 'cp-1', summary: `cordon node ${node.host} (schedulable)` });
+      expect(step('drain')).toMatchObject({ via: 'cp-1', after: ['cordon'] });
+      // Cordoned by then: the drain only evicts.
+      expect(step('drain')?.summary).toMatch(new RegExp(`^drain node ${node.host}: evict 1 pod \\(default/(web|cache)-`));
+      // The title with its var: the version it installs.
+      expect(step('upgrade-containerd')?.name).toBe(`Install containerd ${version}`);
+      expect(step('stop-kubelet')?.summary).toBe('kubelet: stop (active, enabled)');
       expect(step('upgrade-containerd')?.summary).toBe(`install containerd=${version} (installed ${OLD}, upgrade)`);
       expect(step('restart-containerd')?.summary).toMatch(/^containerd: restart/);
-      // Checked as the node is now: the diagnosis the upgrade before it fixes.
-      expect(step('verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.4\.13\).*unless a step before it upgrades/);
-      // Start and uncordon put back what the steps before them change: nothing to do now.
-      expect(step('start-kubelet')?.summary).toBe('kubelet is active, enabled');
-      expect(step('uncordon')).toMatchObject({ via: 'cp-1', summary: `node ${node.host} is schedulable` });
+      // Checked on the containerd the steps before install and restart: what that version answers (the knowledge base).
+      expect(step('verify-cri')).toMatchObject({ status: 'ok', after: ['upgrade-containerd', 'restart-containerd'] });
+      expect(step('verify-cri')?.summary).toMatch(/^containerd 1\.6\.\S+ answers CRI v1 \(and v1alpha2\)/);
+      // Start and uncordon undo what stop and drain do: changes, not ok.
+      expect(step('start-kubelet')).toMatchObject({ summary: 'kubelet: start (inactive, enabled)', after: ['stop-kubelet'] });
+      expect(step('uncordon')).toMatchObject({ via: 'cp-1', summary: `uncordon node ${node.host} (cordoned)`, after: ['cordon', 'drain'] });
     }
     expect(await trees(f.fleet)).toEqual(before);
     expect((await cluster(f.fleet)).nodes.every((n) => !n.unschedulable)).toBe(true);
@@ -199,6 +206,9 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
     const r = await cli(f.fleet, 'run');
     expect(r.code, r.stderr).toBe(0);
     const evs = events(r.stdout);
+    // What the plan said, step by step, is what the run did.
+    if (!planned) throw new Error('no plan before this run');
+    expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
     const s = summaryOf(evs);
     expect(s.type).toBe('run.summary');
     // Per node: 7 changed (verify is ok at once: containerd was restarted), nothing skipped.
@@ -296,7 +306,8 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     for (const s of n1?.steps.slice(0, 4) ?? []) expect(s.reason).toBe('when: cri.v1 is true');
     expect(n1?.steps[4]?.reason).toBe('when: cri.v1 is true and kubelet.active is true, not false');
     expect(n1?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/^containerd 1\.6\.\S+ answers CRI v1 /);
-    expect(n2?.steps.filter((s) => s.status === 'change').map((s) => s.id)).toEqual(STEPS.slice(0, 6));
+    expect(n2?.steps.filter((s) => s.status === 'change').map((s) => s.id)).toEqual(STEPS.filter((id) => id !== 'verify-cri'));
+    expect(n2?.steps.find((s) => s.id === 'verify-cri')?.status).toBe('ok');
     expect(await trees(f.fleet)).toEqual(before);
   });
 
@@ -313,11 +324,21 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
     expect((await onNode(f.fleet, 'cp-1', ['kubectl', 'get', 'pdb', '-A'])).stdout).toMatch(/default\s+web\s+2\s+N\/A\s+0\s/);
     const blockedPod = web.find((p) => p.node === 'node-2')?.name ?? '';
 
+    // The plan knows the cluster: the budget blocks the drain now, so the node would stop there.
+    const p = await cli(f.fleet, 'plan', ['-e', 'drain_timeout=2s']);
+    expect(p.code, p.stderr).toBe(1);
+    const plan = JSON.parse(p.stdout) as PlanJson;
+    const drain = plan.nodes[1]?.steps.find((s) => s.id === 'drain');
+    expect(drain?.status).toBe('fail');
+    expect(drain?.reason).toContain(`PodDisruptionBudget default/web (minAvailable 2; 2 healthy, 2 desired; 0 disruptions allowed): default/${blockedPod}`);
+    expect(plan.nodes[1]?.steps.map((s) => s.status)).toEqual(['change', 'fail', 'unreached', 'unreached', 'unreached', 'unreached', 'unreached', 'unreached']);
+
     const started = Date.now();
     const r = await cli(f.fleet, 'run', ['-e', 'drain_timeout=2s']);
     expect(r.code, r.stderr).toBe(1);
     expect(Date.now() - started).toBeLessThan(40_000); // the short drain timeout, not the playbook's 5m
     const evs = events(r.stdout);
+    expect(runOutcomes(evs, plan)).toEqual(planOutcomes(plan));
     const s = summaryOf(evs);
     expect(s.exitCode).toBe(1);
     expect(s.nodes['node-1']).toMatchObject({ changed: 0, failed: 0, status: 'done' });
@@ -347,9 +368,15 @@ describe('mixed fleet: a node already on containerd 1.6, and a drain a PodDisrup
   }, 120_000);
 
   it('with drain_disable_eviction=afterTimeout the drain gets past the budget and node-2 is upgraded', async () => {
-    const r = await cli(f.fleet, 'run', ['-e', 'drain_timeout=2s', '-e', 'drain_disable_eviction=afterTimeout']);
+    const extra = ['-e', 'drain_timeout=2s', '-e', 'drain_disable_eviction=afterTimeout'];
+    const p = await cli(f.fleet, 'plan', extra);
+    expect(p.code, p.stderr).toBe(0);
+    const plan = JSON.parse(p.stdout) as PlanJson;
+    expect(plan.nodes[1]?.steps.find((s) => s.id === 'drain')?.summary).toContain('past their budgets');
+    const r = await cli(f.fleet, 'run', extra);
     expect(r.code, r.stderr).toBe(0);
     const evs = events(r.stdout);
+    expect(runOutcomes(evs, plan)).toEqual(planOutcomes(plan));
     const s = summaryOf(evs);
     expect(s.nodes['node-1']).toMatchObject({ changed: 0, failed: 0, status: 'done' });
     expect(s.nodes['node-2']).toMatchObject({ changed: 7, failed: 0, status: 'done' });
@@ -416,12 +443,14 @@ describe('containerd-1.5 fleet: a release whose version suggests CRI v1, but whi
     expect(before.findings).toEqual({ 'cp-1': [], 'node-1': ['cri-v1-missing'] });
     expect(before.report.nodes[1]?.findings[0]?.title).toBe("containerd 1.5.18 does not answer CRI v1, which OpenKruise 1.7.2's kruise-daemon needs");
     const plan = JSON.parse((await cli(f.fleet, 'plan')).stdout) as PlanJson;
-    expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change', 'change', 'change', 'change', 'ok', 'ok']);
-    expect(plan.nodes[0]?.steps.find((s) => s.id === 'verify-cri')?.summary).toMatch(/answers only CRI v1alpha2 \(containerd <1\.6 \/ runtime containerd version v1\.5\.18\)/);
+    expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change', 'change', 'change', 'ok', 'change', 'change']);
+    // Decided on the live answer: 1.5.18 answers v1alpha2 only, so every gated step changes.
+    expect(plan.nodes[0]?.steps.find((s) => s.id === 'upgrade-containerd')?.summary).toContain(`(installed ${PACKAGE_VERSIONS.containerd15}, upgrade)`);
 
     const r = await cli(f.fleet, 'run');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const evs = events(r.stdout);
+    expect(runOutcomes(evs, plan)).toEqual(planOutcomes(plan));
     expect(evs.filter((e) => e.type === 'step.done').map((e) => `${String(e.step)}:${String(e.status)}`)).toEqual(
       STEPS.map((id) => `${id}:${id === 'verify-cri' ? 'ok' : 'changed'}`),
     );

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
+import { planOutcomes, runOutcomes } from '../support/agreement.js';
 import { events, slipway } from '../support/cli.js';
 import { fileTree } from '../support/tree.js';
 
@@ -51,7 +52,8 @@ describe('cri-dockerd on containerd nodes', () => {
     expect(await trees()).toEqual(before);
   });
 
-  it('run skips every step visibly, exits 0 and changes nothing; so does a second run', async () => {
+  it('run skips every step visibly, exits 0 and changes nothing, as the plan said; so does a second run', async () => {
+    const planned = JSON.parse((await cli(['plan', PLAYBOOK, '-i', f.fleet.inventoryFile, '--output', 'json'])).stdout) as Parameters<typeof planOutcomes>[0];
     for (const output of ['plain', 'json']) {
       const before = await trees();
       const r = await cli(['run', PLAYBOOK, '-i', f.fleet.inventoryFile, '--output', output]);
@@ -61,6 +63,7 @@ describe('cri-dockerd on containerd nodes', () => {
         expect(r.stdout).toMatch(/succeeded: 0 ok, 0 changed, 12 skipped, 0 failed/);
       } else {
         const evs = events(r.stdout);
+        expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
         const done = evs.filter((e) => e.type === 'step.done');
         expect(done).toHaveLength(HOSTS.length * STEPS.length);
         for (const e of done) expect(e).toMatchObject({ status: 'skipped', summary: REASON });

@@ -27,6 +27,7 @@ import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
 import { packageLayer } from '../fleet/packages/repo.js';
 import { CRIO_SOCKET, profilePods } from '../fleet/profiles.js';
 import { events, slipway } from '../support/cli.js';
+import { planOutcomes, runOutcomes } from '../support/agreement.js';
 import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
@@ -149,7 +150,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     );
   });
 
-  it('plan shows the upgrade and the pin (with its diff) on the 1.29 nodes, nothing on node-3, and changes nothing', async () => {
+  it('plan shows the upgrade and the pin (with its diff) on the 1.29 nodes, each step as the ones before leave the node, nothing on node-3, and changes nothing', async () => {
     const before = await trees();
     const r = await cli('plan', []);
     expect(r.stderr).toBe('');
@@ -158,31 +159,35 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     for (const w of TODO) {
       const s = section(r.stdout, w);
       const [web, proxy] = [profilePods(w).find((p) => !p.hostNetwork), profilePods(w).find((p) => p.hostNetwork)];
-      expect(s).toContain(`${w}: 8 step(s) would change`);
-      expect(s).toContain(`~ cordon (on cp-1): cordon node ${w} (schedulable now)`);
-      expect(s).toMatch(new RegExp(`~ drain \\(on cp-1\\): drain node ${w}: cordon, evict 1 pod \\(default/${web?.name}\\)`));
-      expect(s).toContain('~ stop-kubelet: kubelet: stop; now active, enabled');
+      expect(s).toContain(`${w}: 10 step(s) would change`);
+      expect(s).toContain(`~ cordon (on cp-1): cordon node ${w} (schedulable)`);
+      expect(s).toContain(`~ drain (on cp-1) [as cordon leaves it]: drain node ${w}: evict 1 pod (default/${web?.name})`);
+      expect(s).toContain('~ stop-kubelet: kubelet: stop (active, enabled)');
       // The sandbox outside the host network first, then the host-network one.
       expect(s).toContain(
         `~ remove-pods: 2 pod sandboxes to remove (1 not host-network): default/${web?.name}, kube-system/${proxy?.name} (via crictl on ${CRIO_SOCKET})`,
       );
-      expect(s).toContain('~ stop-crio: crio: stop; now active, enabled');
+      expect(s).toContain('~ stop-crio: crio: stop (active, enabled)');
       expect(s).toContain(`~ upgrade-crio: install cri-o=${NEW} (installed ${OLD}, upgrade)`);
-      expect(s).toContain(`~ pin-runtime: create ${DROP_IN}: default_runtime = "runc"`);
+      // Checked on the files the upgrade leaves: its packaged drop-in says crun.
+      expect(s).toContain(`~ pin-runtime [as upgrade-crio leaves it]: create ${DROP_IN}: default_runtime = "runc" (before it: default_runtime is crun per crio.conf + crio.conf.d, set by ${PACKAGED})`);
       expect(s).toContain(`--- /dev/null\n      +++ ${DROP_IN}\n      @@ -0,0 +1,11 @@\n`);
       expect(s).toContain(PIN.trimEnd().split('\n').map((l) => `      +${l}`).join('\n'));
-      expect(s).toContain('~ restart-crio: crio: restart; now active, enabled (restarted always runs)');
-      expect(s).toMatch(/✓ verify-cri: cri-o 1\.29\.9 answers CRI v1 on \/var\/run\/crio\/crio\.sock/);
+      expect(s).toContain('~ restart-crio [as stop-crio, upgrade-crio leave it]: crio: restart (inactive, enabled; restarted always runs)');
+      expect(s).toContain('✓ verify-cri [as stop-crio, upgrade-crio, restart-crio leave it]: cri-o 1.30.6 answers CRI v1 on /var/run/crio/crio.sock');
+      expect(s).toContain('~ start-kubelet [as stop-kubelet leaves it]: kubelet: start (inactive, enabled)');
+      expect(s).toContain(`~ uncordon (on cp-1) [as cordon, drain leave it]: uncordon node ${w} (cordoned)`);
     }
     const s3 = section(r.stdout, 'node-3');
     expect(s3).toContain('node-3: nothing to change');
     for (const id of ['cordon', 'drain', 'stop-kubelet', 'remove-pods', 'stop-crio', 'upgrade-crio']) {
-      expect(s3).toContain(`- ${id}: skipped: when: crio.version is '1.30.6', which does not satisfy '<1.30.6'`);
+      const via = id === 'cordon' || id === 'drain' ? ' (on cp-1)' : '';
+      expect(s3).toContain(`- ${id}${via}: skipped: when: crio.version is '1.30.6', which does not satisfy '<1.30.6'`);
     }
     expect(s3).toContain(`✓ pin-runtime: default_runtime is runc per \`crio config\`, pinned by ${DROP_IN}`);
     expect(s3).toMatch(/- restart-crio: skipped: when: .*kubelet\.active is true, not false/);
     expect(s3).not.toContain('+++');
-    expect(r.stdout).toContain('plan: 16 change(s) on 2 of 3 node(s); nothing was changed');
+    expect(r.stdout).toContain('plan: 20 change(s) on 2 of 3 node(s); nothing was changed');
     expect(await trees()).toEqual(before);
   });
 
@@ -194,13 +199,17 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       const lost = `the pin of runc would not win: ${SITE} sorts after ${DROP_IN} and sets default_runtime = "crun", so CRI-O would run crun`;
       const plan = await cli('plan', ['--output', 'json']);
       expect(plan.code).toBe(1);
-      const node1 = (JSON.parse(plan.stdout) as { nodes: Array<{ host: string; preflight?: { step: string; reason: string }; steps: Array<{ id: string; status: string; reason?: string }> }> }).nodes[0];
+      const planned = JSON.parse(plan.stdout) as { nodes: Array<{ host: string; reachable: boolean; notStarted?: string; preflight?: { step: string; reason: string }; steps: Array<{ id: string; status: string; reason?: string }> }> };
+      const node1 = planned.nodes[0];
       expect(node1?.preflight).toMatchObject({ step: 'pin-runtime' });
       expect(node1?.steps.find((s) => s.id === 'pin-runtime')).toMatchObject({ status: 'fail', reason: expect.stringContaining(lost) });
 
       const r = await cli('run', ['--output', 'json']);
       expect(r.code, r.stderr).toBe(1);
       const evs = events(r.stdout);
+      // The plan said it: node-1 stops at its preflight, and then the run stops; node-2 and node-3 never start.
+      expect(planned.nodes.map((n) => n.notStarted)).toEqual([undefined, 'node node-1 failed (onFailure: stop)', 'node node-1 failed (onFailure: stop)']);
+      expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
       expect(evs.filter((e) => e.type === 'step.start')).toEqual([]); // nothing started on any node
       const failed = evs.find((e) => e.type === 'step.failed');
       expect(failed).toMatchObject({ host: 'node-1', step: 'pin-runtime', kind: 'step' });
@@ -218,9 +227,14 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
 
   it('run clears the sandboxes (outside the host network first), upgrades through apt and pins runc; node-3 is not touched', async () => {
     const node3Before = await fileTree(f.fleet.node('node-3'));
+    const p = await cli('plan', ['--output', 'json']);
+    expect(p.code, p.stderr).toBe(0);
+    const planned = JSON.parse(p.stdout) as { nodes: Array<{ host: string; reachable: boolean; steps: Array<{ id: string; status: string }> }> };
     const r = await cli('run', ['--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const evs = events(r.stdout);
+    // Every node, every step: what the plan said is what the run did.
+    expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
     const summary = summaryOf(evs);
     for (const w of TODO) expect(summary.nodes[w], w).toMatchObject({ ok: 1, changed: 10, skipped: 0, failed: 0, status: 'done' });
     expect(summary.nodes['node-3']).toMatchObject({ ok: 4, changed: 0, skipped: 7, failed: 0, status: 'done' });
@@ -234,7 +248,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       const steps = evs.filter((e) => e.type === 'step.done' && e.host === w).map((e) => `${String(e.step)}:${String(e.status)}`);
       expect(steps).toEqual(STEPS.map((id) => `${id}:${id === 'verify-cri' ? 'ok' : 'changed'}`));
       expect(doneOf(evs, w, 'pin-runtime')?.summary).toBe(
-        `create ${DROP_IN}: default_runtime = "runc" (now default_runtime is crun per \`crio config\` (last set by ${PACKAGED}))`,
+        `create ${DROP_IN}: default_runtime = "runc" (before it: default_runtime is crun per \`crio config\` (last set by ${PACKAGED}))`,
       );
       expect(doneOf(evs, w, 'verify-cri')?.summary).toMatch(/^cri-o 1\.30\.6 answers CRI v1 on \/var\/run\/crio\/crio\.sock: RuntimeReady/);
 

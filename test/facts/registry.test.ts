@@ -70,7 +70,7 @@ describe('fact registry', () => {
 
   it('every fact the probes produce that a condition can test is registered, with a description', () => {
     // Structured facts the rules read whole (the command line, the parsed configs), not tested by when:.
-    const internal = /^(cri\.(socket|runtimeName|runtimeVersion|error)|kubelet\.commandLine\.|containerd\.config\.|crio\.config\.|packages\.[^.]+\.available$)/;
+    const internal = /^(cri\.(socket|runtimeName|runtimeVersion|error)|kubelet\.(commandLine|sources)\.|containerd\.config\.|crio\.config\.|packages\.[^.]+\.available$)/;
     for (const name of leaves(facts).filter((n) => !internal.test(n))) {
       expect(factSpec(name), name).toBeDefined();
       expect(factSpec(name)?.description.length, name).toBeGreaterThan(10);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { checkPlaybookVars, findPlaybookVarProblems, resolveStepParams } from '../../src/playbook/vars.js';
+import { checkPlaybookVars, findPlaybookVarProblems, resolveStepParams, stepTitle } from '../../src/playbook/vars.js';
 import { formatProblem } from '../../src/errors.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { varsFor, VarProblem, VarResolver } from '../../src/playbook/var-resolver.js';
@@ -128,6 +128,15 @@ describe('resolveStepParams', () => {
   });
 });
 
+describe('stepTitle', () => {
+  const p = parsePlaybook('t.yaml', 'name: t\nvars: {v: "1.7.22"}\nsteps:\n  - name: Install containerd {{ v }} on {{ node.name }} from {{ mirror }}\n    uses: command\n    with: {argv: [a]}\n  - uses: command\n    with: {argv: [b]}\n', options);
+  it('renders the name with the host\'s vars; a reference it cannot resolve stays as written', () => {
+    expect(stepTitle(p.steps[0]!, p, makeHost('node-1', { vars: { mirror: 'apt.example' } }))).toBe('Install containerd 1.7.22 on node-1 from apt.example');
+    expect(stepTitle(p.steps[0]!, p, undefined, { v: '2.0.5' })).toBe('Install containerd {{ v }} on {{ node.name }} from {{ mirror }}');
+    expect(stepTitle(p.steps[1]!, p, undefined)).toBe(p.steps[1]!.name);
+  });
+});
+
 describe('checkPlaybookVars', () => {
   const playbook = parsePlaybook('vars.yaml', playbookText, options);
 
@@ -149,6 +158,11 @@ describe('checkPlaybookVars', () => {
     expect(findPlaybookVarProblems(playbook, hosts, {}, options).map(formatProblem)).toEqual([
       "vars.yaml:9:34: steps[1].with.state: undefined var 'kubelet_state' on node-2",
     ]);
+  });
+
+  it('checks a reference in a step name, at the name', () => {
+    const p = parsePlaybook('n.yaml', 'name: n\nsteps:\n  - name: Install containerd {{ containerd_verison }}\n    uses: command\n    with: {argv: [a]}\n', options);
+    expect(findPlaybookVarProblems(p, undefined, {}, options).map(formatProblem)).toEqual([expect.stringMatching(/^n\.yaml:3:\d+: steps\[0\]\.name: undefined var 'containerd_verison'/)]);
   });
 
   it('a var test with exists: does not need the var', () => {

@@ -190,4 +190,31 @@ describe('plan in memory', () => {
     expect(plan.nodes[1]).toMatchObject({ reachable: false, error: expect.stringContaining('connection refused') });
     expect(fleet.node('n1').log).toEqual([]);
   });
+
+  it('predicts the rolling policy: after a batch with a node that would fail past the budget, later batches would not start', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3']);
+    fleet.node('n1').unreachable = true;
+    const plan = (rolling: string) =>
+      computePlan({ playbook: memoryPlaybook(`name: t\nrolling: ${rolling}\n${STEPS}`), inventory: fleet.inventory, hosts: fleet.inventory.hosts, extraVars: {}, remotes: fleet.remotes, stepTypes: memoryStepTypes, readFacts: memoryFacts, secrets: new SecretValues() });
+    const serial = await plan('{batch: 1, maxFailed: 0, onFailure: continue}');
+    expect(serial.nodes.map((n) => n.notStarted)).toEqual([undefined, 'failure budget exceeded: 1 node(s) failed, maxFailed allows 0', 'failure budget exceeded: 1 node(s) failed, maxFailed allows 0']);
+    // n2 is still checked: what it would do once the budget allows.
+    expect(serial.nodes[1]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change']);
+    // n2 starts in the same batch as n1; only n3 comes after the budget is spent.
+    expect((await plan('{batch: 2, maxFailed: 0, onFailure: continue}')).nodes.map((n) => n.notStarted !== undefined)).toEqual([false, false, true]);
+    expect((await plan('{batch: 1, maxFailed: 1, onFailure: rollback}')).nodes.every((n) => n.notStarted === undefined)).toBe(true);
+    expect((await plan('{batch: 1, maxFailed: 1, onFailure: stop}')).nodes.map((n) => n.notStarted)).toEqual([undefined, 'node n1 failed (onFailure: stop)', 'node n1 failed (onFailure: stop)']);
+  });
+
+  it('shows step names with vars substituted, per node, in the plan and in the run\'s events', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    const yaml = `name: t\nvars: {v: "7"}\nsteps:\n  - id: a\n    name: Set a to {{ v }} on {{ node.name }}\n    uses: test.set\n    with: {key: a, value: "{{ v }}"}\n`;
+    const plan = await computePlan({ playbook: memoryPlaybook(yaml), inventory: fleet.inventory, hosts: fleet.inventory.hosts, extraVars: {}, remotes: fleet.remotes, stepTypes: memoryStepTypes, readFacts: memoryFacts, secrets: new SecretValues() });
+    expect(plan.nodes.map((n) => n.steps[0]?.name)).toEqual(['Set a to 7 on n1', 'Set a to 7 on n2']);
+    const r = await run(fleet, yaml);
+    const starts = r.events.flatMap((e) => (e.type === 'step.start' ? [e.name] : []));
+    expect(starts).toEqual(['Set a to 7 on n1', 'Set a to 7 on n2']);
+    const start = r.events.find((e) => e.type === 'run.start');
+    expect(start?.type === 'run.start' && start.steps[0]?.name).toBe('Set a to {{ v }} on {{ node.name }}');
+  });
 });

@@ -15,6 +15,7 @@ import { CommandError, SlipwayError } from '../../errors.js';
 import { parseInspectp, parsePodIds, type SandboxInfo } from '../../facts/crictl.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { CriCallError, CriUnavailableError } from '../../transport/cri/index.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { nodeFactsFor, pickCriApi, socketFrom, withCriClient } from './runtime.js';
 
@@ -193,6 +194,17 @@ export const criRemovePodsStep: StepType<CriRemovePodsParams, CriRemovePodsFacts
       // crictl cannot talk to this runtime (one that serves only CRI v1alpha2, or none at all): go direct.
       return direct(`crictl failed (${err.stderr.trim().split('\n').at(-1) ?? ''})`);
     }
+  },
+
+  project(_params: CriRemovePodsParams, facts: CriRemovePodsFacts, projection: Projection): CriRemovePodsFacts {
+    const removed = projection.removedSandboxes(facts.socket);
+    if (!removed) return facts;
+    return { ...facts, sandboxes: removed.all ? [] : facts.sandboxes.filter((s) => s.hostNetwork) };
+  },
+
+  // Sandboxes are all it changes: no unit, file or package a later step reads.
+  predict(params: CriRemovePodsParams, facts: CriRemovePodsFacts, projection: Projection): void {
+    projection.setRemovedSandboxes(facts.socket, params.all === true);
   },
 
   check(params: CriRemovePodsParams, facts: CriRemovePodsFacts): CheckResult {

@@ -8,7 +8,7 @@
  * waiting: apply fails at once and says what to upgrade (field note 1).
  */
 import { SlipwayError } from '../../errors.js';
-import { CONTAINERD_FIRST_CRI_V1, containerdServesCriV1 } from '../../kb/containerd-cri.js';
+import { CONTAINERD_FIRST_CRI_V1, containerdCriApis, containerdServesCriV1 } from '../../kb/containerd-cri.js';
 import {
   CriUnavailableError,
   probeCriApis,
@@ -16,6 +16,7 @@ import {
   type CriCondition,
   type CriVersion,
 } from '../../transport/cri/index.js';
+import { runtimeOfSocket, upstreamVersion, type Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { nodeFactsFor, socketFrom, withCriClient } from './runtime.js';
 
@@ -155,6 +156,26 @@ export const criVerifyStep: StepType<CriVerifyParams, CriVerifyFacts, CriVerifyU
   async facts(ctx: StepContext, params: CriVerifyParams): Promise<CriVerifyFacts> {
     const socket = socketFrom(params.socket, params.socket === undefined ? await nodeFactsFor(ctx) : undefined);
     return probe(ctx, socket);
+  },
+
+  project(_params: CriVerifyParams, facts: CriVerifyFacts, projection: Projection): CriVerifyFacts {
+    const runtime = runtimeOfSocket(facts.socket);
+    if (!runtime) return facts;
+    const unit = projection.unit(runtime.unit);
+    const pkg = projection.package(runtime.package);
+    if (unit?.active === false) return { socket: facts.socket, unreachable: `${runtime.unit} is stopped by an earlier step`, v1: null, v1alpha2: null, conditions: [] };
+    if (!pkg && !unit?.restarted && !(unit?.active && facts.unreachable !== undefined)) return facts;
+    // A runtime (re)started at a known version answers as the knowledge base says that version does.
+    const version = pkg ? upstreamVersion(pkg.version) : (facts.v1 ?? facts.v1alpha2)?.runtimeVersion ?? '';
+    const apis: readonly string[] = runtime.package === 'containerd' ? (containerdCriApis(version) ?? []) : ['v1'];
+    const answer = (api: string) => ({ runtimeName: runtime.name, runtimeVersion: version, runtimeApiVersion: api });
+    const network = facts.conditions.find((c) => c.type === 'NetworkReady') ?? { type: 'NetworkReady', status: true, reason: '', message: '' };
+    return {
+      socket: facts.socket,
+      v1: apis.includes('v1') ? answer('v1') : null,
+      v1alpha2: apis.includes('v1alpha2') ? answer('v1alpha2') : null,
+      conditions: apis.includes('v1') ? [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, network] : [],
+    };
   },
 
   check(params: CriVerifyParams, facts: CriVerifyFacts): CheckResult {

@@ -31,6 +31,9 @@ import {
 } from '../../facts/crio-config.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { fileDiff, sha256 } from '../file/backup.js';
+import { CRIO_CRUN_DROP_IN_FROM, CRIO_PACKAGED_DROP_IN, CRIO_PACKAGED_DROP_IN_CONTENT } from '../../kb/crio-packaging.js';
+import { atLeast } from '../../kb/versions.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 
 export interface CrioDefaultRuntimeParams {
@@ -252,6 +255,37 @@ export const crioDefaultRuntimeStep: StepType<CrioDefaultRuntimeParams, CrioDefa
 
   facts: readFacts,
 
+  project(params: CrioDefaultRuntimeParams, facts: CrioDefaultRuntimeFacts, projection: Projection): CrioDefaultRuntimeFacts {
+    const pkg = projection.package('cri-o');
+    const written = projection.filesUnder(`${paths(params).configDir}/`);
+    const touched = written.length > 0 || projection.hasFile(paths(params).configFile);
+    if (!pkg && !touched) return facts;
+    // The files as the package upgrade and the earlier steps leave them; `crio config` is not asked
+    // of a CRI-O that is not installed yet: slipway's merge of the files stands for it.
+    const files = facts.files
+      .map((f) => ({ path: f.path, content: projection.file(f.path, f.content) }))
+      .filter((f): f is ConfigFile => f.content !== null);
+    if (pkg && atLeast(pkg.version, CRIO_CRUN_DROP_IN_FROM) && !projection.hasFile(CRIO_PACKAGED_DROP_IN)) {
+      // The package's drop-in, as dpkg leaves it: a conffile the operator has not edited takes the
+      // new package's content (pkg.install keeps an edited one, --force-confold); the plan cannot
+      // tell the two apart and expects the package's.
+      const packaged = { path: CRIO_PACKAGED_DROP_IN, content: CRIO_PACKAGED_DROP_IN_CONTENT };
+      const at = files.findIndex((f) => f.path === CRIO_PACKAGED_DROP_IN);
+      if (at >= 0) files[at] = packaged;
+      else files.push(packaged);
+    }
+    for (const { path, content } of written) {
+      if (content !== null && !files.some((f) => f.path === path)) files.push({ path, content });
+    }
+    files.sort((a, b) => (a.path === paths(params).configFile ? -1 : b.path === paths(params).configFile ? 1 : walkOrder(a.path, b.path)));
+    const dropIn = files.find((f) => f.path === facts.dropInPath)?.content ?? null;
+    return { ...facts, files, dropIn, crioConfig: { error: 'not asked: CRI-O is upgraded by an earlier step' } };
+  },
+
+  predict(params: CrioDefaultRuntimeParams, facts: CrioDefaultRuntimeFacts, projection: Projection): void {
+    projection.setFile(facts.dropInPath, planDefaultRuntime(params, facts).wanted);
+  },
+
   check(params: CrioDefaultRuntimeParams, facts: CrioDefaultRuntimeFacts): CheckResult {
     const plan = planDefaultRuntime(params, facts);
     const broken = plan.parseErrors.length > 0 ? `; CRI-O will not start: ${plan.parseErrors.join('; ')}` : '';
@@ -272,7 +306,7 @@ export const crioDefaultRuntimeStep: StepType<CrioDefaultRuntimeParams, CrioDefa
     const verb = facts.dropIn === null ? 'create' : 'update';
     return {
       status: 'change',
-      summary: `${verb} ${facts.dropInPath}: default_runtime = "${params.runtime}" (now ${describeEffective(plan)})${broken}`,
+      summary: `${verb} ${facts.dropInPath}: default_runtime = "${params.runtime}" (before it: ${describeEffective(plan)})${broken}`,
       diff: fileDiff(facts.dropInPath, facts.dropIn, plan.wanted),
     };
   },

@@ -4,6 +4,7 @@
 import { InputError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { formatMode, ownerMatches, parseMode, parseOwner, probeFileStat, type FileStat, type OwnerSpec } from '../../facts/file.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from './backup.js';
 
@@ -104,6 +105,16 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
     const content = await ctx.remote.readFile(params.path);
     if (content === null) return { content: null, stat: null };
     return { content, stat: await probeFileStat(ctx.remote, params.path, ctx) };
+  },
+
+  project(params: FileContentParams, facts: FileContentFacts, projection: Projection): FileContentFacts {
+    if (!projection.hasFile(params.path)) return facts;
+    const content = projection.file(params.path, facts.content);
+    return { content, stat: content === null ? null : facts.stat };
+  },
+
+  predict(params: FileContentParams, _facts: FileContentFacts, projection: Projection): void {
+    projection.setFile(params.path, params.content);
   },
 
   check(params: FileContentParams, facts: FileContentFacts): CheckResult {

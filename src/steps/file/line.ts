@@ -2,6 +2,7 @@
  * `file.line`: one line present in (or every matching line absent from) a text file.
  */
 import { InputError, SlipwayError } from '../../errors.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from './backup.js';
 
@@ -141,6 +142,14 @@ export const fileLineStep: StepType<FileLineParams, FileLineFacts, FileLineUndo>
 
   async facts(ctx: StepContext, params: FileLineParams): Promise<FileLineFacts> {
     return { content: await ctx.remote.readFile(params.path) };
+  },
+
+  project(params: FileLineParams, facts: FileLineFacts, projection: Projection): FileLineFacts {
+    return { content: projection.file(params.path, facts.content) };
+  },
+
+  predict(params: FileLineParams, facts: FileLineFacts, projection: Projection): void {
+    projection.setFile(params.path, editLines(facts.content, params));
   },
 
   check(params: FileLineParams, facts: FileLineFacts): CheckResult {

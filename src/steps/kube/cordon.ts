@@ -4,6 +4,7 @@
  * before this step.
  */
 import type { KubeNodeState } from '../../facts/kubectl.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { kubeNodeName, kubectlParamsProperties, probeKubeNode, setSchedulable, type KubectlParams } from './kubectl.js';
 
@@ -35,9 +36,18 @@ export const kubeCordonStep: StepType<KubeCordonParams, KubeCordonFacts, KubeCor
     return { node: await probeKubeNode(ctx, params, kubeNodeName(ctx, params)) };
   },
 
+  project(_params: KubeCordonParams, facts: KubeCordonFacts, projection: Projection): KubeCordonFacts {
+    const { unschedulable } = projection.node();
+    return unschedulable === undefined ? facts : { node: { ...facts.node, unschedulable } };
+  },
+
+  predict(_params: KubeCordonParams, _facts: KubeCordonFacts, projection: Projection): void {
+    projection.setNode({ unschedulable: true });
+  },
+
   check(_params: KubeCordonParams, facts: KubeCordonFacts): CheckResult {
     if (facts.node.unschedulable) return { status: 'ok', summary: `node ${facts.node.name} is cordoned` };
-    return { status: 'change', summary: `cordon node ${facts.node.name} (schedulable now)` };
+    return { status: 'change', summary: `cordon node ${facts.node.name} (schedulable)` };
   },
 
   async apply(ctx: StepContext, params: KubeCordonParams, facts: KubeCordonFacts): Promise<KubeCordonUndo> {

@@ -24,6 +24,7 @@ import {
   type KubePod,
 } from '../../facts/kubectl.js';
 import type { ExecResult } from '../../transport/types.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import {
   kubeNodeName,
@@ -48,6 +49,8 @@ export interface KubeDrainParams extends KubectlParams {
 export interface KubeDrainFacts {
   node: KubeNodeState;
   pods: KubePod[];
+  /** The cluster's PodDisruptionBudgets (for what would block the drain now). */
+  pdbs: KubePdb[];
 }
 
 export interface KubeDrainUndo {
@@ -144,6 +147,21 @@ export function drainObstacles(params: KubeDrainParams, pods: readonly KubePod[]
   return notes;
 }
 
+/** The budgets that allow no disruption now, with the pods of `evictable` they cover. Pure. */
+export function blockingBudgets(evictable: readonly KubePod[], pdbs: readonly KubePdb[]): Array<{ pdb: KubePdb; pods: string[] }> {
+  const out = new Map<string, { pdb: KubePdb; pods: string[] }>();
+  for (const pod of evictable) {
+    for (const pdb of pdbsForPod(pod, pdbs)) {
+      if (pdb.disruptionsAllowed > 0) continue;
+      const key = `${pdb.namespace}/${pdb.name}`;
+      const entry = out.get(key) ?? { pdb, pods: [] };
+      entry.pods.push(podRef(pod));
+      out.set(key, entry);
+    }
+  }
+  return [...out.values()];
+}
+
 function describePdb(pdb: KubePdb): string {
   let budget = 'no budget';
   if (pdb.minAvailable !== undefined) budget = `minAvailable ${pdb.minAvailable}`;
@@ -217,7 +235,20 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
   async facts(ctx: StepContext, params: KubeDrainParams): Promise<KubeDrainFacts> {
     const name = kubeNodeName(ctx, params);
     const node = await probeKubeNode(ctx, params, name);
-    return { node, pods: await probeNodePods(ctx, params, name) };
+    const pods = await probeNodePods(ctx, params, name);
+    // Only asked when there is something to evict: a drain with nothing to move cannot be blocked.
+    const pdbs = evictablePods(pods).length > 0 ? await probePdbs(ctx, params) : [];
+    return { node, pods, pdbs };
+  },
+
+  project(_params: KubeDrainParams, facts: KubeDrainFacts, projection: Projection): KubeDrainFacts {
+    const { drained, unschedulable } = projection.node();
+    if (drained) return { ...facts, node: { ...facts.node, unschedulable: true }, pods: facts.pods.filter((p) => !evictablePods([p]).length) };
+    return unschedulable === undefined ? facts : { ...facts, node: { ...facts.node, unschedulable } };
+  },
+
+  predict(_params: KubeDrainParams, _facts: KubeDrainFacts, projection: Projection): void {
+    projection.setNode({ unschedulable: true, drained: true });
   },
 
   check(params: KubeDrainParams, facts: KubeDrainFacts): CheckResult {
@@ -232,7 +263,15 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     if (evictable.length > 0) what.push(`evict ${evictable.length} pod${evictable.length === 1 ? '' : 's'} (${listPods(evictable)})`);
     const obstacles = drainObstacles(params, facts.pods);
     const warn = obstacles.length > 0 ? `; kubectl will refuse: ${obstacles.join('; ')}` : '';
-    return { status: 'change', summary: `drain node ${facts.node.name}: ${what.join(', ')}${stays}${warn}` };
+    const blocked = blockingBudgets(evictable, facts.pdbs);
+    const summary = `drain node ${facts.node.name}: ${what.join(', ')}${stays}${warn}`;
+    if (blocked.length === 0) return { status: 'change', summary };
+    const blocks = blocked.map((b) => `${describePdb(b.pdb)}: ${b.pods.join(', ')}`).join('; ');
+    if (params.disableEviction === 'afterTimeout') {
+      return { status: 'change', summary: `${summary}; blocked now by ${blocks}: after ${params.timeout} the pods are deleted past their budgets (disableEviction: afterTimeout)` };
+    }
+    // As the cluster is now, the eviction API refuses these pods: a run tries until its timeout.
+    return { status: 'change', summary, failsNow: `the drain would be blocked (as the cluster is now) by ${blocks}; it fails after its timeout unless the budgets allow it by then` };
   },
 
   async apply(ctx: StepContext, params: KubeDrainParams, facts: KubeDrainFacts): Promise<KubeDrainUndo> {

@@ -4,6 +4,7 @@
  * before this step.
  */
 import type { KubeNodeState } from '../../facts/kubectl.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { kubeNodeName, kubectlParamsProperties, probeKubeNode, setSchedulable, type KubectlParams } from './kubectl.js';
 
@@ -35,9 +36,18 @@ export const kubeUncordonStep: StepType<KubeUncordonParams, KubeUncordonFacts, K
     return { node: await probeKubeNode(ctx, params, kubeNodeName(ctx, params)) };
   },
 
+  project(_params: KubeUncordonParams, facts: KubeUncordonFacts, projection: Projection): KubeUncordonFacts {
+    const { unschedulable } = projection.node();
+    return unschedulable === undefined ? facts : { node: { ...facts.node, unschedulable } };
+  },
+
+  predict(_params: KubeUncordonParams, _facts: KubeUncordonFacts, projection: Projection): void {
+    projection.setNode({ unschedulable: false });
+  },
+
   check(_params: KubeUncordonParams, facts: KubeUncordonFacts): CheckResult {
     if (!facts.node.unschedulable) return { status: 'ok', summary: `node ${facts.node.name} is schedulable` };
-    return { status: 'change', summary: `uncordon node ${facts.node.name} (cordoned now)` };
+    return { status: 'change', summary: `uncordon node ${facts.node.name} (cordoned)` };
   },
 
   async apply(ctx: StepContext, params: KubeUncordonParams, facts: KubeUncordonFacts): Promise<KubeUncordonUndo> {

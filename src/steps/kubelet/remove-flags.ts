@@ -13,6 +13,7 @@ import { execOptions } from '../../facts/exec-options.js';
 import { probeKubeletFiles, unitName, type KubeletFile } from '../../facts/kubelet-files.js';
 import { flagsRemovedBy, normalizeFlag, removedFlagInfo } from '../../kb/kubelet-flags.js';
 import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from '../file/backup.js';
+import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { removeKubeletFlags, syntaxForPath, type FlagFileSyntax, type FlagRemoval, type FlagSpec } from './flag-edit.js';
 
@@ -156,6 +157,15 @@ export const kubeletRemoveFlagsStep: StepType<KubeletRemoveFlagsParams, KubeletR
     return {
       files: found.map((f) => ({ path: f.path, content: f.content, syntax: f.kind === 'unit' ? 'systemd' : 'env' })),
     };
+  },
+
+  project(_params: KubeletRemoveFlagsParams, facts: KubeletRemoveFlagsFacts, projection: Projection): KubeletRemoveFlagsFacts {
+    return { files: facts.files.flatMap((f) => { const content = projection.file(f.path, f.content); return content === null ? [] : [{ ...f, content }]; }) };
+  },
+
+  predict(params: KubeletRemoveFlagsParams, facts: KubeletRemoveFlagsFacts, projection: Projection): void {
+    for (const p of planEdits(params, facts)) if (p.removals.length > 0) projection.setFile(p.file.path, p.after);
+    if (params.daemonReload !== false) projection.setUnit(params.unit ?? 'kubelet.service', {});
   },
 
   check(params: KubeletRemoveFlagsParams, facts: KubeletRemoveFlagsFacts): CheckResult {

@@ -26,6 +26,7 @@ import {
   rpmQueryArgv,
 } from '../../facts/pkg-version.js';
 import type { ExecOptions } from '../../transport/types.js';
+import { PACKAGE_UNITS, type Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 
 export type PkgMethod = 'apt' | 'dnf' | 'tarball';
@@ -460,6 +461,22 @@ export const pkgInstallStep: StepType<PkgInstallParams, PkgInstallFacts, PkgInst
 
   check(params: PkgInstallParams, facts: PkgInstallFacts): CheckResult {
     return facts.method === 'tarball' ? checkTarball(params, facts) : checkPackage(params, facts);
+  },
+
+  project(params: PkgInstallParams, facts: PkgInstallFacts, projection: Projection): PkgInstallFacts {
+    const planned = projection.package(params.name);
+    return planned && facts.method !== 'tarball' ? { ...facts, installed: planned.version } : facts;
+  },
+
+  predict(params: PkgInstallParams, facts: PkgInstallFacts, projection: Projection): void {
+    if (facts.method === 'tarball') {
+      projection.unmodeled.push(projection.step);
+      return;
+    }
+    projection.setPackage(params.name, wantedVersion(params));
+    // A package's maintainer scripts restart its running service on upgrade (dh_installsystemd's try-restart).
+    const unit = PACKAGE_UNITS[params.name];
+    if (unit && facts.installed !== null) projection.setUnit(unit, { restarted: true });
   },
 
   async apply(ctx: StepContext, params: PkgInstallParams, facts: PkgInstallFacts): Promise<PkgInstallUndo> {

@@ -16,6 +16,9 @@ import {
   probeSystemdUnit,
   type SystemdUnitFacts,
 } from '../../facts/systemd.js';
+import { parseDuration } from '../../duration.js';
+import { packageOfUnit, type Projection } from '../projection.js';
+import { waitStaysUp } from './stays-up.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 
 export interface SystemdServiceParams {
@@ -23,6 +26,8 @@ export interface SystemdServiceParams {
   state?: 'started' | 'stopped' | 'restarted';
   enabled?: boolean;
   daemonReload?: boolean;
+  /** After a start or restart, the unit must stay up this long (`5s`): the health gate. */
+  staysUp?: string;
 }
 
 export type SystemdServiceFacts = SystemdUnitFacts;
@@ -73,7 +78,17 @@ export const paramsSchema: ParamsSchema = {
         'Run `systemctl daemon-reload` first when systemd says the unit files changed on disk ' +
         '(NeedDaemonReload=yes) or does not know the unit yet.',
     },
+    staysUp: {
+      type: 'string',
+      pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
+      description:
+        'A health gate: after the step starts or restarts the unit, its main process must stay the same and the ' +
+        'unit active this long (e.g. "5s"), else the step fails with `systemctl status`. A daemon that rejects its ' +
+        'command line exits after `systemctl start` has returned.',
+    },
   },
+  if: { properties: { staysUp: true }, required: ['staysUp'] },
+  then: { properties: { state: { enum: ['started', 'restarted'] } }, required: ['state'] },
 };
 
 function wantsRunningOrEnabled(params: SystemdServiceParams): boolean {
@@ -134,6 +149,29 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     return probeSystemdUnit(ctx.remote, params.unit, ctx);
   },
 
+  project(params: SystemdServiceParams, facts: SystemdServiceFacts, projection: Projection): SystemdServiceFacts {
+    const pkg = packageOfUnit(params.unit);
+    // A unit that an earlier step's package brings: there by then, loaded by the package's own
+    // daemon-reload (dh_installsystemd's maintainer scripts), not enabled or started by the plan's guess.
+    const installed = facts.loadState === 'not-found' && pkg !== undefined && projection.package(pkg) !== undefined;
+    const base: SystemdServiceFacts = installed ? { ...facts, loadState: 'loaded', activeState: 'inactive', unitFileState: 'disabled', needDaemonReload: false } : facts;
+    const unit = projection.unit(params.unit);
+    if (!unit) return base;
+    const projected = { ...base };
+    if (unit.active !== undefined) projected.activeState = unit.active ? 'active' : 'inactive';
+    if (unit.enabled !== undefined && !isEnablementFixed(facts)) projected.unitFileState = unit.enabled ? 'enabled' : 'disabled';
+    return projected;
+  },
+
+  predict(params: SystemdServiceParams, facts: SystemdServiceFacts, projection: Projection): void {
+    for (const action of planService(params, facts)) {
+      if (action === 'start' || action === 'restart') projection.setUnit(params.unit, { active: true, ...(action === 'restart' ? { restarted: true } : {}) });
+      if (action === 'stop') projection.setUnit(params.unit, { active: false });
+      if (action === 'enable') projection.setUnit(params.unit, { enabled: true });
+      if (action === 'disable') projection.setUnit(params.unit, { enabled: false });
+    }
+  },
+
   check(params: SystemdServiceParams, facts: SystemdServiceFacts): CheckResult {
     const actions = planService(params, facts);
     if (actions.length === 0) {
@@ -147,8 +185,9 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
       notes.push('unit is masked: apply will fail');
     }
     if (params.state === 'restarted') notes.push('restarted always runs');
-    const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-    return { status: 'change', summary: `${params.unit}: ${actions.join(', ')}; now ${describeState(facts)}${note}` };
+    if (params.staysUp !== undefined && actions.some((a) => a === 'start' || a === 'restart')) notes.push(`then it must stay up ${params.staysUp}`);
+    // The state it is in when the step runs: now in a run, as the steps before leave it in a plan.
+    return { status: 'change', summary: `${params.unit}: ${actions.join(', ')} (${[describeState(facts), ...notes].join('; ')})` };
   },
 
   async apply(ctx: StepContext, params: SystemdServiceParams, facts: SystemdServiceFacts): Promise<SystemdServiceUndo> {
@@ -175,6 +214,11 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     for (const action of actions) {
       await remote.run(systemctlArgv(action, current, params.unit), execOptions(ctx));
       undo.actions.push(action);
+    }
+    if (params.staysUp !== undefined && actions.some((a) => a === 'start' || a === 'restart')) {
+      // A unit that does not stay up fails the step; what the steps before did is rolled back
+      // (a stop before it is undone by starting the unit again, as it was).
+      await waitStaysUp(ctx, params.unit, parseDuration(params.staysUp));
     }
     return undo;
   },

@@ -598,6 +598,7 @@ function properties(unit) {
     ActiveState: activeState,
     SubState: s.subState ?? (activeState === 'active' ? 'running' : 'dead'),
     MainPID: String(s.mainPid ?? 0),
+    NRestarts: String(s.nRestarts ?? 0),
     Result: s.result ?? 'success',
     ExecMainStatus: s.execMainStatus ?? '0',
     UnitFileState: u.loadState === 'not-found' ? '' : enablementState(unit),

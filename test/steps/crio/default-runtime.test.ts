@@ -59,7 +59,7 @@ describe('crio.defaultRuntime drop-in', () => {
     const result = crioDefaultRuntimeStep.check({ runtime: 'runc' }, facts());
     expect(result).toMatchObject({
       status: 'change',
-      summary: `create ${DIR}/99-slipway-default-runtime.conf: default_runtime = "runc" (now default_runtime is crun per crio.conf + crio.conf.d, set by ${DIR}/10-crio.conf)`,
+      summary: `create ${DIR}/99-slipway-default-runtime.conf: default_runtime = "runc" (before it: default_runtime is crun per crio.conf + crio.conf.d, set by ${DIR}/10-crio.conf)`,
     });
     if (result.status !== 'change') throw new Error('unreachable');
     expectUnifiedDiff(result.diff, '/dev/null', `${DIR}/99-slipway-default-runtime.conf`);

@@ -130,7 +130,7 @@ describe('kube.cordon and kube.uncordon', () => {
   it('cordons once, is idempotent, and rollback uncordons only a node it cordoned', async () => {
     const kube = new FakeKubectl();
     const ctx = onControlPlane(kube);
-    expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'change', summary: 'cordon node node-1 (schedulable now)' });
+    expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'change', summary: 'cordon node node-1 (schedulable)' });
     const undo = await kubeCordonStep.apply(ctx, {}, await kubeCordonStep.facts(ctx, {}));
     expect(undo).toEqual({ nodeName: 'node-1', wasSchedulable: true });
     expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'ok', summary: 'node node-1 is cordoned' });
@@ -248,8 +248,25 @@ describe('kube.drain', () => {
       'pods without a controller default/bare (set force: true)',
     ]);
     expect(drainObstacles({ deleteEmptydirData: true, force: true }, pods)).toEqual([]);
-    const check = kubeDrainStep.check({}, { node: { name: 'node-1', unschedulable: false }, pods });
+    const check = kubeDrainStep.check({}, { node: { name: 'node-1', unschedulable: false }, pods, pdbs: [] });
     expect(check.status === 'change' && check.summary).toContain('kubectl will refuse: pods with emptyDir data default/scratch');
+  });
+
+  it('says which budgets would block the drain now (allowed disruptions 0), and that a run past them is afterTimeout', () => {
+    const pods = parsePodList(podList(podJson('default', 'web-0', { owner: 'ReplicaSet', labels: { app: 'web' } }), podJson('default', 'db-0', { owner: 'ReplicaSet', labels: { app: 'db' } })));
+    const budget = (name: string, app: string, disruptionsAllowed: number) => ({
+      namespace: 'default', name, selector: { matchLabels: { app }, matchExpressions: [] }, minAvailable: '1', maxUnavailable: undefined, currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed, expectedPods: 1,
+    });
+    const facts = { node: { name: 'node-1', unschedulable: false }, pods, pdbs: [budget('web', 'web', 0), budget('db', 'db', 1)] };
+    const check = kubeDrainStep.check({}, facts as never);
+    expect(check).toMatchObject({
+      status: 'change',
+      failsNow: 'the drain would be blocked (as the cluster is now) by PodDisruptionBudget default/web (minAvailable 1; 1 healthy, 1 desired; 0 disruptions allowed): default/web-0; it fails after its timeout unless the budgets allow it by then',
+    });
+    const past = kubeDrainStep.check({ disableEviction: 'afterTimeout', timeout: '2m' }, facts as never);
+    expect(past).toMatchObject({ status: 'change' });
+    expect(past.status === 'change' && past.failsNow).toBeUndefined();
+    expect(past.status === 'change' && past.summary).toContain('after 2m the pods are deleted past their budgets');
   });
 
   it('diagnoses from the old message format too, and names budgets it cannot match', () => {

@@ -10,6 +10,9 @@ import {
 } from '../../../src/steps/systemd/service.js';
 import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
 import { contextFor } from '../helpers.js';
+import { validateWithSchema } from '../../../src/playbook/input/json-schema.js';
+
+const schemaErrors = (params: unknown) => validateWithSchema(paramsSchema, params);
 
 const unit = 'kubelet.service';
 
@@ -83,7 +86,7 @@ describe('systemd.service plan and check', () => {
   it('summarises what it would do and what the unit is now', () => {
     expect(systemdServiceStep.check({ unit, state: 'started', enabled: true }, facts())).toEqual({
       status: 'change',
-      summary: 'kubelet.service: enable, start; now inactive, disabled',
+      summary: 'kubelet.service: enable, start (inactive, disabled)',
     });
     expect(systemdServiceStep.check({ unit, state: 'started' }, facts({ activeState: 'active', unitFileState: 'enabled' }))).toEqual({
       status: 'ok',
@@ -129,6 +132,9 @@ class FakeSystemd implements Remote {
   enabled = false;
   needReload = false;
   restarts = 0;
+  mainPid = 0;
+  /** The unit's process exits after this many looks at it (a daemon that rejects its flags). */
+  exitsAfterLooks: number | undefined;
 
   run(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
     return this.exec(argv).then((r) => {
@@ -149,6 +155,14 @@ class FakeSystemd implements Remote {
     }
     expect(rest.at(-2)).toBe('--');
     expect(rest.at(-1)).toBe(unit);
+    if (verb === 'show' && rest.includes('ActiveState,MainPID,NRestarts')) {
+      if (this.exitsAfterLooks !== undefined && this.exitsAfterLooks-- <= 0) {
+        this.active = false;
+        this.mainPid = 0;
+      }
+      return ok(`ActiveState=${this.active ? 'active' : 'failed'}\nMainPID=${this.mainPid}\nNRestarts=0\n`);
+    }
+    if (verb === 'status') return Promise.resolve({ code: 3, stdout: `× ${unit}\n     Active: failed (Result: exit-code)\n  unknown flag: --container-runtime\n`, stderr: '' });
     if (verb === 'show') {
       return ok(
         [
@@ -160,7 +174,10 @@ class FakeSystemd implements Remote {
       );
     }
     if (!this.loaded) return Promise.resolve({ code: 5, stdout: '', stderr: `Unit ${unit} not found.\n` });
-    if (verb === 'start') this.active = true;
+    if (verb === 'start') {
+      this.active = true;
+      this.mainPid = 4242;
+    }
     if (verb === 'stop') this.active = false;
     if (verb === 'restart') {
       this.active = true;
@@ -262,5 +279,31 @@ describe('systemd.service apply and rollback', () => {
     expect(node).toMatchObject({ active: false, enabled: false });
     await systemdServiceStep.rollback(ctx, params, undo);
     expect(node).toMatchObject({ active: true, enabled: true });
+  });
+
+  it('staysUp: a unit whose process exits after the start fails the step with its status; one that stays up passes', async () => {
+    const dying = new FakeSystemd();
+    dying.exitsAfterLooks = 1;
+    const ctx = contextFor(dying);
+    const params: SystemdServiceParams = { unit, state: 'started', staysUp: '600ms' };
+    const facts0 = await systemdServiceStep.facts(ctx, params);
+    expect(systemdServiceStep.check(params, facts0)).toEqual({ status: 'change', summary: `${unit}: start (inactive, disabled; then it must stay up 600ms)` });
+    await expect(systemdServiceStep.apply(ctx, params, facts0)).rejects.toThrow(
+      new RegExp(`^node-1: ${unit.replace('.', '\\.')} did not stay up for 0\\.6s after it was started: it is failed after \\d+\\.\\ds\\n× ${unit.replace('.', '\\.')}\\n.*\\n  unknown flag: --container-runtime$`),
+    );
+
+    const healthy = new FakeSystemd();
+    const hctx = contextFor(healthy);
+    await systemdServiceStep.apply(hctx, params, await systemdServiceStep.facts(hctx, params));
+    expect(healthy.calls.filter((c) => c[1] === 'show' && c.includes('ActiveState,MainPID,NRestarts')).length).toBeGreaterThanOrEqual(2);
+    // Already up: nothing to do, no gate.
+    expect(systemdServiceStep.check(params, await systemdServiceStep.facts(hctx, params)).status).toBe('ok');
+  });
+
+  it('staysUp only goes with a start or restart', () => {
+    expect(schemaErrors({ unit, state: 'stopped', staysUp: '5s' })).not.toEqual([]);
+    expect(schemaErrors({ unit, enabled: true, staysUp: '5s' })).not.toEqual([]);
+    expect(schemaErrors({ unit, state: 'started', staysUp: 'soon' })).not.toEqual([]);
+    expect(schemaErrors({ unit, state: 'restarted', staysUp: '5s' })).toEqual([]);
   });
 });

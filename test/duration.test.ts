@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
-import { isDuration, parseDuration } from '../../src/playbook/duration.js';
+import { InputError } from '../src/errors.js';
+import { isDuration, parseDuration } from '../src/duration.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,5 +1,5 @@
 /** Durations as playbooks write them: a number of seconds, or `500ms`, `30s`, `5m`, `1h`, `1h30m`. */
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 const unitMs = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const plainSeconds = /^[0-9]+(\.[0-9]+)?$/;
