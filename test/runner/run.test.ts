@@ -187,6 +187,8 @@ describe('plan in memory', () => {
     fleet.node('n2').unreachable = true;
     const plan = await computePlan({ playbook: memoryPlaybook(`name: t\n${STEPS}`), inventory: fleet.inventory, hosts: fleet.inventory.hosts, extraVars: {}, remotes: fleet.remotes, stepTypes: memoryStepTypes, readFacts: memoryFacts, secrets: new SecretValues() });
     expect(plan.nodes[0]?.steps.map((s) => s.status)).toEqual(['change', 'change', 'change']);
+    // test.set does not say what it leaves (no predict): the steps after it are decided at run time.
+    expect(plan.nodes[0]?.steps.map((s) => s.decidedAfter)).toEqual([undefined, ['a'], ['a', 'b']]);
     expect(plan.nodes[1]).toMatchObject({ reachable: false, error: expect.stringContaining('connection refused') });
     expect(fleet.node('n1').log).toEqual([]);
   });
