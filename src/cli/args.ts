@@ -24,6 +24,12 @@ export const connectionOptions = {
   'ssh-config': { type: 'string' },
 } as const satisfies Options;
 
+/** plan and run: where the playbook runs, set on the command line (`--hosts`, `--on`). */
+export const targetOptions = {
+  hosts: { type: 'string' },
+  on: { type: 'string' },
+} as const satisfies Options;
+
 /** SSH options from `--accept-new-host-keys` and the become password. */
 export function sshOptionsOf(values: { 'accept-new-host-keys'?: boolean }, sudoPassword: string | undefined): SshOptions {
   return { acceptNewHostKeys: values['accept-new-host-keys'] === true, ...(sudoPassword !== undefined ? { sudoPassword } : {}) };

@@ -12,6 +12,7 @@ import { resume } from './resume.js';
 import { rollback } from './rollback.js';
 import { run } from './run.js';
 import { runs } from './runs.js';
+import { stop } from './stop.js';
 import { validate } from './validate.js';
 
 const require = createRequire(import.meta.url);
@@ -23,13 +24,17 @@ commands:
   validate PLAYBOOK [-i INVENTORY]   check a playbook (and inventory) offline
   plan PLAYBOOK -i INVENTORY         connect, check every step on every node, show what would change
   run PLAYBOOK -i INVENTORY          apply the playbook in rolling batches
-  resume [RUN_ID]                    continue a failed or interrupted run (default: the latest)
+  resume [RUN_ID]                    continue a failed or interrupted run (default: the latest);
+                                     --limit PATTERNS: only these nodes now; --skip HOSTS: give them up
   rollback RUN_ID [--to start]       take nodes back to their last rollback point (or to the start)
-  runs                               list runs and their outcome
+  runs [RUN_ID]                      list runs and their outcome; one run node by node
+  stop [RUN_ID] [--wait]             from another terminal: stop a run after the steps in flight
 
 options for plan and run:
   -i, --inventory FILE        Ansible YAML inventory
   -l, --limit PATTERNS        hosts or groups, comma-separated; !name excludes; globs allowed
+      --hosts PATTERNS        run on these instead of the playbook's hosts: (e.g. kube_node)
+      --on GROUP              run the playbook's on: <group> steps (kubectl) on GROUP instead
   -e, --extra KEY=VALUE       extra var (repeatable; highest precedence)
       --accept-new-host-keys  add unknown host keys to known_hosts instead of refusing them
   -K, --ask-become-pass       prompt for the sudo password (or set SLIPWAY_BECOME_PASSWORD)
@@ -37,7 +42,7 @@ options for plan and run:
       --output MODE           run: tree (terminal default), plain (default otherwise), json
                               plan: text (default) or json
 
-exit codes: 0 done, 1 a step failed, 2 bad input, 3 a host unreachable, 4 a rollback failed, 130 interrupted`;
+exit codes: 0 done, 1 a step failed, 2 bad input, 3 a host unreachable, 4 a rollback failed, 5 nodes held by another run, 130 interrupted`;
 
 function version(): string {
   return (require(path.join(packageRoot(), 'package.json')) as { version: string }).version;
@@ -70,6 +75,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       return rollback(rest);
     case 'runs':
       return runs(rest);
+    case 'stop':
+      return stop(rest);
     default:
       throw new InputError(`unknown command '${command}'\n${USAGE}`);
   }

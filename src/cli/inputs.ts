@@ -11,6 +11,7 @@ import { loadPlaybook } from '../playbook/load.js';
 import type { Playbook } from '../playbook/types.js';
 import type { RunInputs } from '../runner/events.js';
 import { checkPlaybookInventory } from '../playbook/check-inventory.js';
+import { retargetPlaybook, type Retarget } from '../playbook/retarget.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
 import { registerSecrets } from './secrets.js';
 
@@ -58,6 +59,7 @@ export function loadRunInputs(inputs: RunInputs, extraVars: Record<string, unkno
     inventoryFile: inputs.inventoryFile,
     limit: inputs.limit,
     extraVars,
+    retarget: { hosts: inputs.hosts, on: inputs.on },
     ...(inputs.sshConfigFile ? { sshConfigFile: inputs.sshConfigFile } : {}),
   });
 }
@@ -68,9 +70,12 @@ export async function loadInputs(args: {
   limit: string | undefined;
   extraVars: Record<string, unknown>;
   sshConfigFile?: string;
+  /** `--hosts` and `--on`: where the playbook runs, set on the command line. */
+  retarget?: Retarget;
 }): Promise<LoadedInputs> {
-  const playbook = await loadPlaybook(args.playbookFile);
+  const loaded = await loadPlaybook(args.playbookFile);
   const inventory = await loadInventory(args.inventoryFile, args.sshConfigFile ? { sshConfigFile: args.sshConfigFile } : {});
+  const playbook = retargetPlaybook(loaded, inventory, args.retarget ?? {});
   // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.
   checkPlaybookInventory(playbook, inventory);
   const hosts = selectHosts(inventory, playbook.hosts, args.limit);

@@ -1,5 +1,9 @@
 /** `slipway resume`: continue a failed or interrupted run from its journal. */
+import os from 'node:os';
 import { EXIT, InputError } from '../errors.js';
+import { matchHostPattern } from '../inventory/host-patterns.js';
+import type { RunJournalState } from '../runner/journal-state.js';
+import type { LoadedInputs } from './inputs.js';
 import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
 import { stateDir } from '../runner/run-store.js';
 import { connectionOptions, extraVarsOf, outputMode, parse, sshOptionsOf } from './args.js';
@@ -9,10 +13,18 @@ import { openRun, reloadInputs } from './reopen.js';
 import { checkPauseConfirm, executeRun } from './run.js';
 
 export async function resume(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway resume [RUN_ID] [--force] [-e KEY=VALUE] [--output tree|plain|json]';
+  const usage = 'usage: slipway resume [RUN_ID] [--limit PATTERNS] [--skip HOSTS] [--force] [-e KEY=VALUE] [--output tree|plain|json]';
   const { values, positionals } = parse(
     argv,
-    { extra: connectionOptions.extra, force: { type: 'boolean' }, output: { type: 'string' }, 'accept-new-host-keys': connectionOptions['accept-new-host-keys'], 'ask-become-pass': connectionOptions['ask-become-pass'] },
+    {
+      extra: connectionOptions.extra,
+      limit: connectionOptions.limit,
+      skip: { type: 'string' },
+      force: { type: 'boolean' },
+      output: { type: 'string' },
+      'accept-new-host-keys': connectionOptions['accept-new-host-keys'],
+      'ask-become-pass': connectionOptions['ask-become-pass'],
+    },
     usage,
   );
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
@@ -27,17 +39,38 @@ export async function resume(argv: string[]): Promise<number> {
   if (changed.length) printErr(`slipway: resuming although the ${changed.join(' and the ')} (--force)`);
   if (tornTail) printErr(`slipway: the journal's last line was cut short by a crash; it is ignored`);
   checkPauseConfirm(loaded.playbook.rolling.pause);
-  const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
-  const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'resume'), loaded.hosts);
+  const pass = resumePass(state, loaded, values.limit, values.skip);
+  // Skipping the last nodes left is a pass of its own: it records the skips and sums the run up.
+  if (pass.hosts.length === 0 && pass.skip.length === 0) throw new InputError(`run ${runId}: no node left to resume${values.limit ? ` within --limit '${values.limit}'` : ''} (skipped: ${pass.skippedBefore.join(', ') || 'none'})`);
+  const sudoPassword = await becomePassword(pass.hosts, values['ask-become-pass'] === true);
+  const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'resume'), pass.hosts);
   return executeRun({
     runId,
     runDir,
     locks,
     output,
-    loaded,
+    loaded: { ...loaded, hosts: pass.hosts },
     inputs: state.start.inputs,
     extraVars,
     ssh: sshOptionsOf(values, sudoPassword),
-    resume: { state, forced: changed.length > 0 },
+    resume: { state, forced: changed.length > 0, skip: pass.skip, skipReason: `skipped by slipway resume --skip (${os.userInfo().username}, ${new Date().toISOString().replace('T', ' ').slice(0, 19)})` },
   });
+}
+
+/**
+ * The nodes this pass runs: the run's, less those skipped now or before, within `--limit`.
+ * Skipping names hosts of the run; a skip is journaled, and later passes leave the node too.
+ */
+function resumePass(state: RunJournalState, loaded: LoadedInputs, limit: string | undefined, skipArg: string | undefined) {
+  const skippedBefore = [...state.nodes.values()].filter((n) => n.status === 'skipped').map((n) => n.host);
+  const skip = (skipArg ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = skip.filter((h) => !state.start.hosts.includes(h));
+  if (unknown.length) throw new InputError(`--skip: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a node of this run (its nodes: ${state.start.hosts.join(', ')})`);
+  let hosts = loaded.hosts.filter((h) => !skip.includes(h.name) && !skippedBefore.includes(h.name));
+  if (limit !== undefined && limit.trim() !== '') {
+    const match = matchHostPattern(loaded.inventory, limit);
+    if (match.unmatched.length) throw new InputError(match.unmatched.map((m) => ({ message: `--limit: ${m}` })));
+    hosts = hosts.filter((h) => match.hosts.has(h.name));
+  }
+  return { hosts, skip: skip.filter((h) => !skippedBefore.includes(h)), skippedBefore };
 }

@@ -9,24 +9,28 @@ import type { RunJournalState } from '../runner/journal-state.js';
 import { redactSecrets } from '../runner/redact.js';
 import { currentOwner, NodeLocks } from '../runner/node-locks.js';
 import { createRunDir, newRunId, stateDir, type RunDir } from '../runner/run-store.js';
+import { clearStopRequest, readStopRequest, STOP_SIGNAL, stopRequestReason } from '../runner/stop-request.js';
 import { sshRemotes, type SshOptions } from '../transport/ssh.js';
+import { cordonedLines } from '../ui/cordon-report.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf } from './args.js';
+import { connectionOptions, targetOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { loadRunInputs, type LoadedInputs } from './inputs.js';
 import { printErr, printOut } from './output.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway run PLAYBOOK -i INVENTORY [--limit PATTERNS] [-e KEY=VALUE] [--output tree|plain|json]';
-  const { values, positionals } = parse(argv, { ...connectionOptions, output: { type: 'string' } }, usage);
+  const usage = 'usage: slipway run PLAYBOOK -i INVENTORY [--limit PATTERNS] [--hosts PATTERNS] [--on GROUP] [-e KEY=VALUE] [--output tree|plain|json]';
+  const { values, positionals } = parse(argv, { ...connectionOptions, ...targetOptions, output: { type: 'string' } }, usage);
   const output = outputMode(values.output, usage);
   const extraVars = extraVarsOf(values.extra, usage);
   const inputs: RunInputs = {
     playbookFile: path.resolve(onePlaybook(positionals, usage)),
     inventoryFile: path.resolve(requireInventory(values.inventory, usage)),
     limit: values.limit,
+    ...(values.hosts !== undefined ? { hosts: values.hosts } : {}),
+    ...(values.on !== undefined ? { on: values.on } : {}),
     extraVars: redactSecrets(extraVars),
     sshConfigFile: values['ssh-config'] ? path.resolve(values['ssh-config']) : undefined,
   };
@@ -84,7 +88,7 @@ export interface ExecuteRunArgs {
   inputs: RunInputs;
   extraVars: Record<string, unknown>;
   ssh: SshOptions;
-  resume?: { state: RunJournalState; forced: boolean };
+  resume?: { state: RunJournalState; forced: boolean; skip?: string[]; skipReason?: string };
 }
 
 /** A second SIGINT sooner than this after the first is the same key press, delivered twice. */
@@ -97,10 +101,15 @@ function onTerminal(listener: EventListener): EventListener {
 
 /** run and resume: subscribers, Ctrl-C handling, the engine, the closing summary. */
 export async function executeRun(args: ExecuteRunArgs): Promise<number> {
+  // From the moment the run folder names this process, `slipway stop`'s signal must not end it
+  // (its default action); the run reads the request once it is going.
+  const early = () => undefined;
+  process.on(STOP_SIGNAL, early);
   try {
     await args.locks.recordOwner(args.runDir.dir);
     return await executeLockedRun(args);
   } finally {
+    process.off(STOP_SIGNAL, early);
     await args.locks.release();
   }
 }
@@ -138,6 +147,18 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // `slipway stop` from another terminal: the first Ctrl-C's effect, never the second's.
+  clearStopRequest(runDir.dir);
+  const onStopRequest = () => {
+    const request = readStopRequest(runDir.dir);
+    if (!request || stop.signal.aborted) return;
+    const reason = stopRequestReason(request);
+    stop.abort(reason);
+    process.stderr.write(`\nslipway: ${reason}: stopping after the steps in flight\n`);
+  };
+  process.on(STOP_SIGNAL, onStopRequest);
+  const polling = setInterval(onStopRequest, 1000);
+  polling.unref();
   try {
     const { summary } = await runPlaybook({
       ...args.loaded,
@@ -162,6 +183,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
           .map(([host, n]) => `  ${host}: ${n.status}`),
       ];
       if (summary.stopped) lines.push(`stopped: ${summary.stopped}`);
+      lines.push(...cordonedLines(runId, summary.cordoned));
       if (summary.status !== 'succeeded') lines.push(`resume with: slipway resume ${runId}    roll back with: slipway rollback ${runId}`);
       lines.push(`journal: ${runDir.journalFile}`);
       if (output === 'tree') printErr(`\n${lines.join('\n')}`);
@@ -172,5 +194,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
     journal.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off(STOP_SIGNAL, onStopRequest);
+    clearInterval(polling);
   }
 }

@@ -3,10 +3,26 @@
  * `kubectl get ... -o json` and of `kubectl drain`'s messages.
  */
 
+/** The annotation slipway puts on a Node it cordons: the run that did it. */
+export const CORDONED_BY_ANNOTATION = 'slipway/cordoned-by';
+
+/** What a plan puts as the cordon's owner for a cordon the run would make (no run id yet). */
+export const THIS_RUN = 'this run';
+
 export interface KubeNodeState {
   name: string;
   /** `.spec.unschedulable`: cordoned. Absent means schedulable. */
   unschedulable: boolean;
+  /** The run that cordoned it (CORDONED_BY_ANNOTATION); undefined when slipway did not. */
+  cordonedBy?: string;
+  /** The Ready condition (`.status.conditions[type=Ready]`); absent when the Node has none. */
+  ready?: NodeCondition;
+}
+
+export interface NodeCondition {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
 }
 
 /** `kubectl get node NAME -o json`. */
@@ -14,7 +30,28 @@ export function parseNodeJson(text: string): KubeNodeState {
   const node = parseJsonObject(text, 'kubectl get node');
   const metadata = record(node.metadata);
   const spec = record(node.spec);
-  return { name: String(metadata.name ?? ''), unschedulable: spec.unschedulable === true };
+  const by = record(metadata.annotations)[CORDONED_BY_ANNOTATION];
+  const conditions = Array.isArray(record(node.status).conditions) ? (record(node.status).conditions as unknown[]).map(record) : [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const status = ready?.status === 'True' || ready?.status === 'False' ? ready.status : 'Unknown';
+  return {
+    name: String(metadata.name ?? ''),
+    unschedulable: spec.unschedulable === true,
+    ...(typeof by === 'string' && by !== '' ? { cordonedBy: by } : {}),
+    ...(ready ? { ready: { status, reason: String(ready.reason ?? ''), message: String(ready.message ?? '') } } : {}),
+  };
+}
+
+/** `kubectl get nodes -o json`: each Node's labels, by name. */
+export function parseNodeLabels(text: string): Map<string, Record<string, string>> {
+  const list = parseJsonObject(text, 'kubectl get nodes');
+  const items = Array.isArray(list.items) ? list.items : [];
+  return new Map(
+    items.map((raw) => {
+      const metadata = record(record(raw).metadata);
+      return [String(metadata.name ?? ''), stringMap(metadata.labels)];
+    }),
+  );
 }
 
 export interface KubePod {
@@ -31,6 +68,8 @@ export interface KubePod {
   mirror: boolean;
   /** Has an emptyDir volume: drain refuses without --delete-emptydir-data. */
   emptyDir: boolean;
+  /** Its Ready condition is True (all its containers ready). */
+  ready: boolean;
   /** Being deleted already (`metadata.deletionTimestamp` set). */
   terminating: boolean;
 }
@@ -52,6 +91,7 @@ export function parsePodList(text: string): KubePod[] {
       namespace: String(metadata.namespace ?? ''),
       name: String(metadata.name ?? ''),
       phase: String(status.phase ?? ''),
+      ready: (Array.isArray(status.conditions) ? status.conditions.map(record) : []).some((c) => c.type === 'Ready' && c.status === 'True'),
       labels: stringMap(metadata.labels),
       controllerKinds,
       daemonSet: controllerKinds.includes('DaemonSet'),

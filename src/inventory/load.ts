@@ -15,6 +15,7 @@ import { decodeUtf8 } from '../playbook/input/utf8.js';
 import { schemaProblems } from '../playbook/input/schema-problems.js';
 import { YamlSource } from '../playbook/input/yaml-source.js';
 import { readAnsibleInventory } from './ansible-groups.js';
+import { withRoleGroups } from './role-groups.js';
 import { connectionOf, type ConnectionContext } from './connection.js';
 import { groupMembers, hostGroups, mergedHostVars } from './group-membership.js';
 import { readSshConfig } from './ssh-config.js';
@@ -65,7 +66,8 @@ export function parseInventory(file: string, text: string, context: ConnectionCo
   const ansible = readAnsibleInventory(data, problems);
   problems.throwIfAny(); // includes groups that contain themselves, so the tree below is sound
 
-  const groups = groupMembers(ansible);
+  // kubespray's (and others') group names stand in for the roles playbooks name.
+  const { groups, roles } = withRoleGroups(groupMembers(ansible));
   const groupsOfHost = hostGroups(groups);
   const connectionProblems: InputProblem[] = [];
   const hosts: InventoryHost[] = [];
@@ -79,7 +81,7 @@ export function parseInventory(file: string, text: string, context: ConnectionCo
     }
   }
   if (connectionProblems.length > 0) throw new InputError(connectionProblems);
-  return { file, hosts, groups };
+  return { file, hosts, groups, ...(Object.keys(roles).length ? { roles } : {}) };
 }
 
 function rootProblem(data: unknown): string {

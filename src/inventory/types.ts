@@ -30,6 +30,8 @@ export interface Inventory {
   /** File the inventory was read from (as given by the user). */
   file: string;
   hosts: InventoryHost[];
-  /** Group name -> member host names, in inventory order. Includes `all` and `ungrouped`. */
+  /** Group name -> member host names, in inventory order. Includes `all` and `ungrouped`, and the role groups an alias stands in for (role-groups.ts). */
   groups: Record<string, string[]>;
+  /** Role group -> the inventory's group that stands in for it (`workers` -> `kube_node`). */
+  roles?: Record<string, string>;
 }

@@ -41,7 +41,7 @@ export function checkPlaybookInventory(playbook: Playbook, inventory: Inventory)
   if (problems.length > 0) throw new InputError(problems);
 }
 
-function groupProblem(group: string, inventory: Inventory, rule: string): string | undefined {
+export function groupProblem(group: string, inventory: Inventory, rule: string): string | undefined {
   const members = inventory.groups[group];
   if (members === undefined) {
     if (inventory.hosts.some((h) => h.name === group)) return `'${group}' is a host, not a group; ${rule}`;

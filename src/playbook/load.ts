@@ -17,7 +17,7 @@ import { schemaProblems } from './input/schema-problems.js';
 import { YamlSource } from './input/yaml-source.js';
 import { rememberLocations } from './locations.js';
 import { registeredStepTypes, type StepTypeLookup } from './step-types.js';
-import type { Playbook, RollingPolicy, StepSpec } from './types.js';
+import type { Playbook, RollingPolicy, StepSpec, TopologyLimit } from './types.js';
 import { builtinNames, builtinRoot } from './var-resolver.js';
 
 export interface LoadPlaybookOptions {
@@ -125,5 +125,7 @@ function buildRolling(rolling: Record<string, unknown>): RollingPolicy {
     onFailure: (rolling.onFailure as RollingPolicy['onFailure'] | undefined) ?? 'stop',
     pause: pause === 'confirm' ? 'confirm' : pause === undefined ? 0 : parseDuration(pause) / 1000,
     serialFirst: (rolling.serialFirst as string[] | undefined) ?? [],
+    ...(rolling.maxUnavailable !== undefined ? { maxUnavailable: rolling.maxUnavailable as number | string } : {}),
+    ...(rolling.maxUnavailablePer !== undefined ? { maxUnavailablePer: { max: 1, ...(rolling.maxUnavailablePer as Omit<TopologyLimit, 'max'>) } } : {}),
   };
 }

@@ -36,6 +36,20 @@ export interface RollingPolicy {
   pause: number | 'confirm';
   /** Groups whose nodes go first, one at a time (control plane before workers). */
   serialFirst: string[];
+  /** A window instead of batches: at most this many nodes in flight (a count or a percentage). */
+  maxUnavailable?: number | string;
+  /** With maxUnavailable: at most `max` nodes in flight per value of a var, a node label, or per group. */
+  maxUnavailablePer?: TopologyLimit;
+}
+
+/** Exactly one of var, label or groups. */
+export interface TopologyLimit {
+  var?: string;
+  label?: string;
+  groups?: string[];
+  max: number;
+  /** Where kubectl reads node labels (`label:`): a group, or `local`. Default control_plane. */
+  on?: string;
 }
 
 export interface StepSpec {

@@ -2,6 +2,7 @@
  * Rolling batches: which nodes go together. Pure.
  * - `serialFirst` groups: their nodes first, one at a time (control plane before workers).
  * - `batch`: a count, a percentage of the remaining nodes, or a ramp whose last size repeats.
+ * - `maxUnavailable`: the rest in one window (runner/rolling.ts runs it a few nodes at a time).
  */
 import type { InventoryHost } from '../inventory/types.js';
 import type { RollingPolicy } from '../playbook/types.js';
@@ -14,10 +15,12 @@ export function batchSize(spec: number | string, total: number): number {
   return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1;
 }
 
-export function planBatches(hosts: InventoryHost[], rolling: Pick<RollingPolicy, 'batch' | 'serialFirst'>): string[][] {
+export function planBatches(hosts: InventoryHost[], rolling: Pick<RollingPolicy, 'batch' | 'serialFirst' | 'maxUnavailable'>): string[][] {
   const first = hosts.filter((h) => rolling.serialFirst.some((g) => h.groups.includes(g)));
   const rest = hosts.filter((h) => !first.includes(h));
   const batches: string[][] = first.map((h) => [h.name]);
+  // A window (maxUnavailable): the rest is one group, taken a few at a time as nodes end.
+  if (rolling.maxUnavailable !== undefined) return rest.length ? [...batches, rest.map((h) => h.name)] : batches;
   const sizes = Array.isArray(rolling.batch) ? rolling.batch : [rolling.batch];
   let i = 0;
   let k = 0;

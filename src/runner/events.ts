@@ -2,15 +2,17 @@
  * What the runner says happened. The runner only emits these; the journal, the live tree,
  * plain lines and NDJSON output are subscribers. State words follow listr2's vocabulary.
  */
+import type { CordonState } from '../steps/types.js';
 
 export type StepOutcome = 'ok' | 'changed' | 'skipped';
 /**
  * done: every step finished. failed / unreachable: a step failed (the node is left as it is,
  * or needs a rollback). rolled-back: taken back to its last rollback point after a failure.
  * rollback-failed: that rollback failed too. pending: never started or stopped before its end
- * (budget exceeded, run stopped). interrupted: stopped by the operator.
+ * (budget exceeded, run stopped). interrupted: stopped by the operator. skipped: an operator gave
+ * the node up (`resume --skip`): left as it is, never run again by this run.
  */
-export type NodeOutcome = 'done' | 'failed' | 'unreachable' | 'rolled-back' | 'rollback-failed' | 'pending' | 'interrupted';
+export type NodeOutcome = 'done' | 'failed' | 'unreachable' | 'rolled-back' | 'rollback-failed' | 'pending' | 'interrupted' | 'skipped';
 export type FailureKind = 'transport' | 'command' | 'step' | 'timeout' | 'interrupted';
 
 interface Base {
@@ -23,6 +25,10 @@ export interface RunInputs {
   playbookFile: string;
   inventoryFile: string;
   limit: string | undefined;
+  /** `--hosts`: the playbook's `hosts:` replaced (absent: the playbook's). */
+  hosts?: string;
+  /** `--on`: the group its `on: <group>` steps run on (absent: the playbook's). */
+  on?: string;
   /** Secret-looking values are redacted; resume asks for them again with -e. */
   extraVars: Record<string, unknown>;
   sshConfigFile: string | undefined;
@@ -96,6 +102,8 @@ export interface StepDoneEvent extends Base {
   checkpoint?: boolean;
   /** Set on resume: the step was done before and was only re-checked. */
   resumed?: boolean;
+  /** The node's cordon as the step left it (kube.cordon, kube.drain, kube.uncordon). */
+  cordon?: CordonState;
 }
 export interface StepFailedEvent extends Base {
   type: 'step.failed';
@@ -129,6 +137,8 @@ export interface RollbackStepDoneEvent extends Base {
   host: string;
   step: string;
   index: number;
+  /** The node's cordon as the undo left it (read after it). */
+  cordon?: CordonState;
 }
 export interface RollbackStepFailedEvent extends Base {
   type: 'rollback.step.failed';
@@ -141,6 +151,13 @@ export interface RollbackEndEvent extends Base {
   type: 'rollback.end';
   host: string;
   status: 'rolled-back' | 'rollback-failed';
+}
+/** `resume --skip`: an operator gave the node up; this run leaves it as it is from now on. */
+export interface NodeSkippedEvent extends Base {
+  type: 'node.skipped';
+  host: string;
+  /** Who and how, for the change ticket. */
+  reason: string;
 }
 export interface NodeEndEvent extends Base {
   type: 'node.end';
@@ -157,6 +174,8 @@ export interface RunSummaryEvent extends Base {
   stopped?: string;
   total: Counts;
   nodes: Record<string, Counts & { status: NodeOutcome }>;
+  /** Nodes the run leaves cordoned, by host, and who cordoned each (absent: not slipway). */
+  cordoned?: Record<string, CordonState>;
 }
 
 export interface Counts {
@@ -182,6 +201,7 @@ export type RunEvent =
   | RollbackStepFailedEvent
   | RollbackEndEvent
   | NodeEndEvent
+  | NodeSkippedEvent
   | RunSummaryEvent;
 
 /** Distributive Omit, so each event keeps its own fields. */

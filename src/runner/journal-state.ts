@@ -3,6 +3,7 @@
  * (with their undo records, in order), where the last rollback point is, and how the node
  * ended. Pure: events in, state out. Resume, rollback and `slipway runs` read this.
  */
+import type { CordonState } from '../steps/types.js';
 import type { NodeOutcome, RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 
 export interface AppliedChange {
@@ -24,6 +25,8 @@ export interface NodeJournalState {
   lastCheckpoint: number;
   status: NodeOutcome;
   error: string | undefined;
+  /** The node's cordon as the last step or undo that reports one left it. */
+  cordon: CordonState | undefined;
 }
 
 export interface RunJournalState {
@@ -37,7 +40,7 @@ export interface RunJournalState {
 }
 
 function emptyNode(host: string): NodeJournalState {
-  return { host, done: new Set(), inFlight: new Set(), applied: [], lastCheckpoint: -1, status: 'pending', error: undefined };
+  return { host, done: new Set(), inFlight: new Set(), applied: [], lastCheckpoint: -1, status: 'pending', error: undefined, cordon: undefined };
 }
 
 /** A state to fold events into, starting from a run.start. */
@@ -73,6 +76,7 @@ export function applyEvent(state: RunJournalState, e: RunEvent): void {
       const n = node(e.host);
       n.inFlight.delete(e.step);
       n.done.add(e.step);
+      if (e.cordon) n.cordon = e.cordon;
       if (e.status === 'changed') {
         n.applied.push({ step: e.step, index: e.index, undo: e.undo ?? null, checkpoint: e.checkpoint === true });
       }
@@ -88,11 +92,18 @@ export function applyEvent(state: RunJournalState, e: RunEvent): void {
       if (at >= 0) n.applied.splice(at, 1);
       n.done.delete(e.step);
       n.lastCheckpoint = n.applied.findLastIndex((a) => a.checkpoint);
+      if (e.cordon) n.cordon = e.cordon;
       break;
     }
     case 'rollback.end':
       node(e.host).status = e.status;
       break;
+    case 'node.skipped': {
+      const n = node(e.host);
+      n.status = 'skipped';
+      n.error = e.reason;
+      break;
+    }
     case 'node.end': {
       const n = node(e.host);
       n.status = e.status;
@@ -112,11 +123,18 @@ export function journalState(events: readonly RunEvent[]): RunJournalState {
   return state;
 }
 
+/** The nodes the journal says are left cordoned, by host. */
+export function cordonedNodes(state: RunJournalState): Record<string, CordonState> {
+  const out: Record<string, CordonState> = {};
+  for (const [host, n] of state.nodes) if (n.cordon?.cordoned) out[host] = n.cordon;
+  return out;
+}
+
 /** A short word for `slipway runs`: done 3, failed 1, rolled back 1, pending 2. */
 export function nodeTally(state: RunJournalState): string {
   const counts = new Map<string, number>();
   for (const n of state.nodes.values()) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
-  const order: NodeOutcome[] = ['done', 'failed', 'unreachable', 'rolled-back', 'rollback-failed', 'interrupted', 'pending'];
+  const order: NodeOutcome[] = ['done', 'failed', 'unreachable', 'rolled-back', 'rollback-failed', 'interrupted', 'pending', 'skipped'];
   return order
     .filter((s) => counts.has(s))
     .map((s) => `${s} ${counts.get(s)}`)

@@ -65,6 +65,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         node: deps.node,
         remote: s.remote,
         signal: deps.killSignal,
+        runId: options.runId,
         onRetry: (attempt, err) => emit({ type: 'step.retry', host, step: s.step.id, index: s.index, attempt, error: errorText(err) }),
       });
       c[outcome.status === 'changed' ? 'changed' : outcome.status === 'ok' ? 'ok' : 'skipped']++;
@@ -77,6 +78,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         summary: outcome.summary,
         ...(outcome.diff !== undefined ? { diff: outcome.diff } : {}),
         ...(outcome.undo !== undefined ? { undo: outcome.undo } : {}),
+        ...(outcome.cordon ? { cordon: outcome.cordon } : {}),
         durationMs: Date.now() - started,
         attempts: outcome.attempts,
         ...(s.step.checkpoint ? { checkpoint: true } : {}),

@@ -11,7 +11,7 @@
 import type { InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import { resolveStepParams } from '../playbook/vars.js';
-import type { AnyStepType } from '../steps/types.js';
+import type { AnyStepType, CordonState, StepContext } from '../steps/types.js';
 import { DeadlineRemote } from './deadline.js';
 import type { EventInput, RunEvent } from './events.js';
 import type { AppliedChange, NodeJournalState } from './journal-state.js';
@@ -51,6 +51,16 @@ export function undoMismatch(change: AppliedChange, uses: string | undefined, pa
   return undefined;
 }
 
+/** The node's cordon after an undo, read again (steps that report one); undefined when it cannot be read. */
+async function cordonAfter(type: AnyStepType, ctx: StepContext, params: Record<string, unknown>): Promise<CordonState | undefined> {
+  if (!type.cordonState) return undefined;
+  try {
+    return type.cordonState(await type.facts(ctx, params));
+  } catch {
+    return undefined; // the undo succeeded; not knowing the cordon now is not its failure
+  }
+}
+
 export async function rollbackNode(
   deps: RollbackDeps,
   changes: AppliedChange[],
@@ -68,8 +78,10 @@ export async function rollbackNode(
       if (mismatch || !step || !type || !params) throw new Error(mismatch ?? `step '${change.step}' cannot be undone`);
       const remote = await deps.resolver.forStep(step.on, node);
       const limited = new DeadlineRemote(remote, deps.signal, Date.now() + step.timeoutMs);
-      await type.rollback({ node, remote: limited, signal: deps.signal, timeoutMs: step.timeoutMs }, params, readUndo(change.undo).data);
-      deps.emit({ type: 'rollback.step.done', host: node.name, step: change.step, index: change.index });
+      const ctx = { node, remote: limited, signal: deps.signal, timeoutMs: step.timeoutMs };
+      await type.rollback(ctx, params, readUndo(change.undo).data);
+      const cordon = await cordonAfter(type, ctx, params);
+      deps.emit({ type: 'rollback.step.done', host: node.name, step: change.step, index: change.index, ...(cordon ? { cordon } : {}) });
     } catch (err) {
       deps.emit({
         type: 'rollback.step.failed',

@@ -39,6 +39,13 @@ export class RollingControl {
     return this.deps.stopSignal?.aborted === true;
   }
 
+  /** Why the run was interrupted: the stop signal's reason when it gives one (`slipway stop`), else the operator's Ctrl-C. */
+  get interruptReason(): string | undefined {
+    if (!this.interrupted) return undefined;
+    const reason: unknown = this.deps.stopSignal?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  }
+
   stopRequested(): boolean {
     return this.reason !== undefined || this.interrupted;
   }
@@ -51,8 +58,11 @@ export class RollingControl {
     else if (this.failedNodes > this.budget) this.reason ??= `failure budget exceeded: ${this.failedNodes} node(s) failed, maxFailed allows ${this.budget}`;
   }
 
-  /** Runs `lane` for the nodes of each batch, all of a batch at once, batch after batch. */
-  async runBatches(batches: readonly string[][], lane: (host: string) => Promise<void>): Promise<void> {
+  /**
+   * Runs `lane` for the nodes of each batch, all of a batch at once, batch after batch; with
+   * `maxUnavailable`, a batch of several nodes is a window instead (see runWindow).
+   */
+  async runBatches(batches: readonly string[][], lane: (host: string) => Promise<void>, window?: WindowLimits): Promise<void> {
     for (const [i, batch] of batches.entries()) {
       if (this.stopRequested()) return;
       if (i > 0 && this.policy.pause !== 0) {
@@ -69,8 +79,43 @@ export class RollingControl {
         }
       }
       this.deps.emit({ type: 'batch.start', batch: i + 1, hosts: batch });
-      await Promise.all(batch.map(lane));
+      if (window && batch.length > 1) await this.runWindow(batch, lane, window);
+      else await Promise.all(batch.map(lane));
       this.deps.emit({ type: 'batch.end', batch: i + 1 });
     }
   }
+
+  /**
+   * A window: at most `max` nodes in flight, a new one started as soon as one ends, in order;
+   * with a per-key limit, at most `perMax` of one key (a zone) at once, a node whose key is full
+   * letting the next one of another key go first. No new node once the run must stop.
+   */
+  async runWindow(hosts: readonly string[], lane: (host: string) => Promise<void>, window: WindowLimits): Promise<void> {
+    const waiting = [...hosts];
+    const inFlight = new Map<string, Promise<string>>();
+    const keyCount = new Map<string | undefined, number>();
+    const keyOf = (h: string) => window.keyOf?.(h);
+    const fits = (h: string) => window.keyOf === undefined || (keyCount.get(keyOf(h)) ?? 0) < window.perMax;
+    for (;;) {
+      while (!this.stopRequested() && inFlight.size < window.max) {
+        const next = waiting.findIndex(fits);
+        if (next < 0) break;
+        const [host] = waiting.splice(next, 1) as [string];
+        keyCount.set(keyOf(host), (keyCount.get(keyOf(host)) ?? 0) + 1);
+        inFlight.set(host, lane(host).then(() => host));
+      }
+      if (inFlight.size === 0) return;
+      const ended = await Promise.race(inFlight.values());
+      inFlight.delete(ended);
+      keyCount.set(keyOf(ended), (keyCount.get(keyOf(ended)) ?? 1) - 1);
+    }
+  }
+}
+
+/** The window of a `maxUnavailable` run: how many nodes at once, and per key (a zone). */
+export interface WindowLimits {
+  max: number;
+  /** The key a node's per-key limit counts under (undefined: nodes without a value, which share one). */
+  keyOf?: (host: string) => string | undefined;
+  perMax: number;
 }

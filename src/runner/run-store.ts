@@ -48,12 +48,16 @@ export function runDirOf(id: string): RunDir {
   return { id, dir, journalFile: path.join(dir, 'journal.ndjson') };
 }
 
-/** The newest run (ids sort by time). */
-export async function latestRunId(): Promise<string | undefined> {
+/** Every run's id, oldest first (ids sort by time). */
+export async function allRunIds(): Promise<string[]> {
   const dir = runsDir();
-  if (!existsSync(dir)) return undefined;
-  const ids = (await fs.readdir(dir)).filter((id) => existsSync(path.join(dir, id, 'journal.ndjson'))).sort();
-  return ids.at(-1);
+  if (!existsSync(dir)) return [];
+  return (await fs.readdir(dir)).filter((id) => existsSync(path.join(dir, id, 'journal.ndjson'))).sort();
+}
+
+/** The newest run. */
+export async function latestRunId(): Promise<string | undefined> {
+  return (await allRunIds()).at(-1);
 }
 
 export interface RunListing {

@@ -15,6 +15,7 @@ import { defaultFactsReader, type EngineInput } from './plan.js';
 import { processSecrets } from './redact.js';
 import { RemoteResolver } from './remotes.js';
 import { RollingControl } from './rolling.js';
+import { windowLimits } from './window.js';
 import { emptyCounts, summarize } from './summary.js';
 
 export interface RunOptions extends EngineInput {
@@ -25,8 +26,12 @@ export interface RunOptions extends EngineInput {
   /** Identity of the inputs, recorded for resume. */
   inventoryHash: string;
   listeners: EventListener[];
-  /** Continue an earlier run: its journal state (steps done there are re-checked, not redone). */
-  resume?: { state: RunJournalState; forced: boolean };
+  /**
+   * Continue an earlier run: its journal state (steps done there are re-checked, not redone).
+   * `hosts` are then the nodes this pass runs; `skip`, nodes the operator gives up on now
+   * (journaled as node.skipped with `skipReason`).
+   */
+  resume?: { state: RunJournalState; forced: boolean; skip?: string[]; skipReason?: string };
   /** First abort: finish steps in flight, start nothing new. */
   stopSignal?: AbortSignal;
   /** Second abort: kill the commands in flight. */
@@ -47,6 +52,13 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
   const resolver = new RemoteResolver(options.inventory, options.remotes);
   const batches = planBatches(options.hosts, playbook.rolling);
+  // The window is over the nodes after the serialFirst ones (those go one at a time first);
+  // read before the run starts (a node label limit asks kubectl), so a failure journals nothing.
+  const windowed = options.hosts.filter((h) => !playbook.rolling.serialFirst.some((g) => h.groups.includes(g)));
+  const window = await windowLimits(playbook.rolling, windowed, resolver).catch(async (err: unknown) => {
+    await resolver.close();
+    throw err;
+  });
   const shape = { hosts: options.hosts.map((h) => h.name), batches, steps: playbook.steps.map((s) => ({ id: s.id, name: stepTitle(s, playbook, undefined, options.extraVars), uses: s.uses })) };
   if (options.resume) {
     // Fold the earlier passes in, then announce the resume in the same journal.
@@ -54,6 +66,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     const done: Record<string, string[]> = {};
     for (const [host, n] of options.resume.state.nodes) if (n.done.size) done[host] = [...n.done];
     sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced, ...shape });
+    for (const host of options.resume.skip ?? []) sink.emit({ type: 'node.skipped', host, reason: options.resume.skipReason ?? 'skipped by the operator' });
   } else {
     sink.emit({
       type: 'run.start',
@@ -79,7 +92,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   });
   const byName = new Map(options.hosts.map((h) => [h.name, h]));
   const stop = () => {
-    if (rolling.interrupted) return { outcome: 'interrupted' as const, why: 'stopped by the operator' };
+    if (rolling.interrupted) return { outcome: 'interrupted' as const, why: rolling.interruptReason ?? 'stopped by the operator' };
     return rolling.stopReason ? { outcome: 'pending' as const, why: rolling.stopReason } : undefined;
   };
 
@@ -107,12 +120,21 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
         },
       );
       rolling.noteNodeEnd(name, status);
-    });
+    }, window);
   } finally {
     await resolver.close();
   }
   const summary = sink.emit(
-    summarize({ runId: options.runId, hosts: shape.hosts, counts, state, interrupted: rolling.interrupted, stopReason: rolling.stopReason }),
+    summarize({
+      runId: options.runId,
+      // A resume sums up the whole run, also the nodes it did not run this time.
+      hosts: options.resume ? [...new Set([...state.start.hosts, ...shape.hosts])] : shape.hosts,
+      counts,
+      state,
+      interrupted: rolling.interrupted,
+      stopReason: rolling.stopReason ?? rolling.interruptReason,
+      ...(options.resume ? { thisPass: new Set(shape.hosts) } : {}),
+    }),
   ) as RunSummaryEvent;
   return { summary, state };
 }

@@ -6,7 +6,7 @@ import { CommandError, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import type { StepSpec } from '../playbook/types.js';
 import type { Projection } from '../steps/projection.js';
-import type { AnyStepType, CheckResult } from '../steps/types.js';
+import type { AnyStepType, CheckResult, CordonState } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
 import { DeadlineRemote } from './deadline.js';
 import { undoRecord, type UndoRecord } from './undo.js';
@@ -23,6 +23,8 @@ export interface StepRunInput {
   signal: AbortSignal;
   /** Called before each retry. */
   onRetry?: (attempt: number, error: unknown) => void;
+  /** The run (apply mode). */
+  runId?: string;
 }
 
 export interface StepCheckOutcome {
@@ -35,6 +37,8 @@ export interface StepApplyOutcome {
   diff?: string;
   undo?: UndoRecord;
   attempts: number;
+  /** The node's cordon as the step leaves it (steps that report one). */
+  cordon?: CordonState;
 }
 
 /** A failed step, classified for the journal and the exit code. */
@@ -87,7 +91,7 @@ async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal:
 /** Read-only: what the step would do on this node now. */
 export async function checkStep(input: StepRunInput): Promise<CheckResult> {
   return withDeadline(input, async (remote, signal) => {
-    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
     const facts: unknown = await input.type.facts(ctx, input.params);
     return input.type.check(input.params, facts);
   });
@@ -99,7 +103,7 @@ export async function checkStep(input: StepRunInput): Promise<CheckResult> {
  */
 export async function checkProjected(input: StepRunInput, projection: Projection): Promise<{ check: CheckResult; facts: unknown }> {
   return withDeadline(input, async (remote, signal) => {
-    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
     const now: unknown = await input.type.facts(ctx, input.params);
     const facts: unknown = input.type.project ? input.type.project(input.params, now, projection) : now;
     return { check: input.type.check(input.params, facts), facts };
@@ -115,21 +119,37 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
     attempts = attempt;
     try {
       const outcome = await withDeadline(input, async (remote, signal) => {
-        const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs };
+        const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
         const facts: unknown = await input.type.facts(ctx, input.params);
         const check = input.type.check(input.params, facts);
-        if (check.status === 'ok') return { status: 'ok' as const, summary: check.summary, attempts: attempt };
+        const cordon = (f: unknown) => {
+          const state = input.type.cordonState?.(f);
+          return state ? { cordon: state } : {};
+        };
+        if (check.status === 'ok') return { status: 'ok' as const, summary: check.summary, attempts: attempt, ...cordon(facts) };
         if (check.status === 'skip') return { status: 'skipped' as const, summary: check.reason, attempts: attempt };
         if (check.status === 'fail') throw new CheckRefused(check.reason);
         const undo: unknown = await input.type.apply(ctx, input.params, facts);
+        let factsAfter: unknown;
         if (!input.type.alwaysChanges?.(input.params)) {
-          const after = input.type.check(input.params, await input.type.facts(ctx, input.params));
+          factsAfter = await input.type.facts(ctx, input.params);
+          const after = input.type.check(input.params, factsAfter);
           if (after.status === 'change' || after.status === 'fail') {
             const says = after.status === 'change' ? `still reports a change (${after.summary})` : `now says it would fail (${after.reason})`;
             throw new SlipwayError(`applied, but the step ${says}; the node did not converge`);
           }
         }
-        const result: StepApplyOutcome = { status: 'changed', summary: check.summary, undo: undoRecord(input.step.uses, input.params, undo), attempts: attempt };
+        if (input.type.gate) {
+          const passed = factsAfter === undefined ? undefined : input.type.check(input.params, factsAfter);
+          return { status: 'ok' as const, summary: passed?.status === 'ok' ? passed.summary : check.summary, attempts: attempt };
+        }
+        const result: StepApplyOutcome = {
+          status: 'changed',
+          summary: check.summary,
+          undo: undoRecord(input.step.uses, input.params, undo),
+          attempts: attempt,
+          ...(factsAfter !== undefined ? cordon(factsAfter) : {}),
+        };
         if (check.diff !== undefined) result.diff = check.diff;
         return result;
       });

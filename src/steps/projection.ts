@@ -22,7 +22,7 @@ export class Projection {
   private readonly unitMap = new Map<string, UnitProjection & Written>();
   private readonly fileMap = new Map<string, { content: string | null } & Written>();
   private readonly packageMap = new Map<string, { version: string } & Written>();
-  private nodeState: { unschedulable?: boolean; drained?: boolean } & Written = { writers: [] };
+  private nodeState: NodeProjection & Written = { writers: [] };
   /** Pod sandboxes removed on a CRI socket: all of them, or those outside the host network. */
   private readonly sandboxMap = new Map<string, { all: boolean } & Written>();
   /** Steps that change the node in ways the plan does not model (a command without a guard). */
@@ -122,14 +122,22 @@ export class Projection {
   }
 
   /** The node in Kubernetes as the steps before leave it. */
-  node(): { unschedulable?: boolean; drained?: boolean } {
+  node(): NodeProjection {
     const { writers: _writers, ...state } = this.noteRead(this.nodeState) ?? this.nodeState;
     return state;
   }
 
-  setNode(change: { unschedulable?: boolean; drained?: boolean }): void {
+  setNode(change: NodeProjection): void {
     this.nodeState = { ...this.nodeState, ...change, writers: this.written(this.nodeState) };
   }
+}
+
+/** The node in Kubernetes as the plan expects it. */
+export interface NodeProjection {
+  unschedulable?: boolean;
+  drained?: boolean;
+  /** Who cordoned it: `this run` once a step of the run does; null once it is uncordoned. */
+  cordonedBy?: string | null;
 }
 
 /** The steps that wrote an entry of the projection. */

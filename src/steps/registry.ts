@@ -6,6 +6,7 @@ import { fileContentStep } from './file/content.js';
 import { fileLineStep } from './file/line.js';
 import { kubeCordonStep } from './kube/cordon.js';
 import { kubeDrainStep } from './kube/drain.js';
+import { kubeHealthyStep } from './kube/healthy.js';
 import { kubeUncordonStep } from './kube/uncordon.js';
 import { kubeletRemoveFlagsStep } from './kubelet/remove-flags.js';
 import { pkgInstallStep } from './pkg/install.js';
@@ -24,6 +25,7 @@ const builtins: AnyStepType[] = [
   kubeCordonStep,
   kubeDrainStep,
   kubeUncordonStep,
+  kubeHealthyStep,
   criRemovePodsStep,
   criVerifyStep,
   crioDefaultRuntimeStep,

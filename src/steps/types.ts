@@ -25,6 +25,17 @@ export interface StepContext {
   signal: AbortSignal;
   /** Per-step timeout in milliseconds, for the commands the step runs. */
   timeoutMs: number;
+  /** The run this step is part of (undefined in a plan): what a step records as its owner (a cordon). */
+  runId?: string;
+}
+
+/** A node's cordon as a step's facts show it (kube steps): a run's summary lists the nodes left cordoned, and by whom. */
+export interface CordonState {
+  /** The Kubernetes Node's name. */
+  node: string;
+  cordoned: boolean;
+  /** The run that cordoned it (the Node's `slipway/cordoned-by`); absent when slipway did not. */
+  by?: string;
 }
 
 /** JSON Schema of a step's `with:` parameters (validated with ajv before anything runs). */
@@ -48,6 +59,13 @@ export interface StepType<Params, Facts, Undo> {
    * always says change, so the runner does not require `ok` after apply.
    */
   alwaysChanges?(params: Params): boolean;
+  /**
+   * A gate (a health check that waits): it changes nothing, so a successful apply is reported
+   * as ok, with the check's summary once it passed, and leaves no undo record.
+   */
+  gate?: boolean;
+  /** The node's cordon as these facts show it (read after the step): for steps that cordon or uncordon. */
+  cordonState?(facts: Facts): CordonState;
   /**
    * Plan only: the facts as the steps before this one leave them, from the facts read now and
    * what those steps do (the projection). Absent: nothing an earlier step does changes them.

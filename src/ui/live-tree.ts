@@ -45,6 +45,7 @@ const NODE_STATUS: Record<NodeOutcome, string> = {
   'rollback-failed': 'failed, and its rollback failed too',
   pending: 'not finished',
   interrupted: 'interrupted',
+  skipped: 'skipped by the operator',
 };
 
 

@@ -32,6 +32,8 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
       return `[${e.host}] ${e.step} retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
     case 'step.failed':
       return `[${e.host}] ${e.step} FAILED (${e.kind}): ${e.error}`;
+    case 'node.skipped':
+      return `[${e.host}] skipped: ${e.reason}`;
     case 'node.end':
       return e.status === 'done' ? undefined : `[${e.host}] node ${e.status}`;
     case 'run.summary': {

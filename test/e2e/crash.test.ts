@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/runner/journal.js';
 import { journalState } from '../../src/runner/journal-state.js';
 import { useFleet } from '../fleet/fixture.js';
-import { CLI, slipway } from '../support/cli.js';
+import { CLI, slipway, why } from '../support/cli.js';
 import { crashPlaybook, verifyEndState } from '../support/crash.js';
 
 const ITERATIONS = Number(process.env.SLIPWAY_CRASH_ITERATIONS ?? 20);
@@ -59,7 +59,7 @@ describe('crash safety', () => {
       let journalFile: string | undefined;
       if (ids.length === 0 || !(await fs.stat(path.join(runsDir, ids[0] as string, 'journal.ndjson')).catch(() => null))) {
         const r = await slipway(args, { env });
-        expect(r.code, r.stderr).toBe(0);
+        expect(r.code, why(r)).toBe(0);
         // A kill between creating the run folder and the first journal line leaves a folder
         // without a journal (nothing ran); the run that counts is the one with a journal.
         const withJournal = [];

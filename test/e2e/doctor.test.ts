@@ -18,10 +18,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSamePlanOnKubespray } from '../support/kubespray.js';
 import { useFleet } from '../fleet/fixture.js';
 import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
 import { planOutcomes, runOutcomes } from '../support/agreement.js';
-import { events, slipway } from '../support/cli.js';
+import { events, slipway, why } from '../support/cli.js';
 import { doctor as runDoctor, type DoctorRun } from '../support/doctor.js';
 import { shellWord } from '../support/terminal.js';
 
@@ -55,7 +56,7 @@ describe('base fleet', () => {
 
   it('every node healthy, exit 0, in one probe per node', async () => {
     const d = await doctor(f.fleet.inventoryFile);
-    expect(d.code, d.stderr).toBe(0);
+    expect(d.code, why(d)).toBe(0);
     expect(d.findings).toEqual({ 'cp-1': [], 'node-1': [], 'node-2': [] });
     // No cluster here: kubectl on cp-1 is missing (or, where the machine has one, has no kubeconfig).
     expect(d.report.cluster.facts?.serverVersion).toBeUndefined();
@@ -103,10 +104,11 @@ describe('docker-24 fleet', () => {
     expect(d.report.nodes[2]?.findings[0]?.fix.playbook).toBeUndefined();
 
     const plan = await runPrinted(missing?.command ?? '', 'plan');
-    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.code, why(plan)).toBe(0);
     const planned = JSON.parse(plan.stdout) as Parameters<typeof planOutcomes>[0];
     // The package brings the units; the runtime it installs answers CRI v1 (the knowledge base).
     expect(planOutcomes(planned)).toEqual({ 'node-1': { 'install-cri-dockerd': 'change', 'cri-dockerd-socket': 'change', 'cri-dockerd-service': 'change', 'verify-cri-dockerd': 'ok' } });
+    await expectSamePlanOnKubespray(f.fleet, 'playbooks/cri-dockerd.yaml', ['--limit', 'node-1', '-e', `cri_dockerd_version=${PACKAGE_VERSIONS.criDockerd}`], env());
     const run = await runPrinted(missing?.command ?? '', 'run');
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const evs = events(run.stdout);

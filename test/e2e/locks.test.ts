@@ -25,10 +25,11 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
-/** Both workers at once; `slow` logs each apply, then takes `seconds`. */
-async function writePlaybook(seconds: number, gate = false): Promise<{ file: string; dir: string }> {
+/** Both workers at once; `slow` logs each apply, then takes `seconds` (or waits for `<dir>/release` on the node). */
+async function writePlaybook(seconds: number | 'until-released', gate = false): Promise<{ file: string; dir: string }> {
   const n = ++counter;
   const dir = `/var/lib/locks-${n}`;
+  const wait = seconds === 'until-released' ? `until [ -e ${dir}/release ]; do sleep 0.1; done` : `sleep ${seconds}`;
   const file = path.join(work, `pb-${n}.yaml`);
   await fs.writeFile(
     file,
@@ -45,7 +46,7 @@ ${gate ? `  - id: gate
 ` : ''}  - id: slow
     uses: command
     with:
-      argv: [sh, -c, 'echo slow >> ${dir}/applied.log && sleep ${seconds} && touch ${dir}/slow.done']
+      argv: [sh, -c, 'echo slow >> ${dir}/applied.log && ${wait} && touch ${dir}/slow.done']
       creates: ${dir}/slow.done
 `,
   );
@@ -94,7 +95,8 @@ const slowStarted = (r: Running) => () => events(r.out().split('\n').filter((l) 
 
 describe('node locks', () => {
   it('refuses a second run, a resume and a rollback while a run holds the nodes; runs shows it running', async () => {
-    const { file, dir } = await writePlaybook(6);
+    // Held until the test releases it: the checks below never race the run's end.
+    const { file, dir } = await writePlaybook('until-released');
     const first = start(['run', file, '-i', f.fleet.inventoryFile, '--output', 'json']);
     await until('the slow step on both nodes', slowStarted(first));
     const runId = String(events(first.out()).find((e) => e.type === 'run.start')?.runId);
@@ -119,6 +121,7 @@ describe('node locks', () => {
     expect(rollback.code).toBe(5);
     expect(rollback.stderr).toContain(`run ${runId} is still running`);
 
+    for (const n of ['node-1', 'node-2']) await f.fleet.node(n).writeFile(`${dir}/release`, '');
     expect(await first.exit).toBe(0);
     for (const n of ['node-1', 'node-2']) expect(await applied(n, dir), n).toEqual(['slow']);
     const after = JSON.parse((await slipway(['runs', '--output', 'json'], { env: env() })).stdout) as Array<{ id: string; status: string }>;
@@ -165,5 +168,57 @@ describe('node locks', () => {
     const refused = codes[0] === 5 ? a.out() : b.out();
     expect(refused).toMatch(new RegExp(`run ${runId} (is still running|\\(slipway resume, pid \\d+)`));
     for (const n of ['node-1', 'node-2']) expect(await applied(n, dir), n).toEqual(['slow']);
+  }, 60_000);
+});
+
+describe('slipway stop', () => {
+  it('from a second process stops a run after the step in flight (the same as one Ctrl-C); resume finishes it, nothing done twice', async () => {
+    const n = ++counter;
+    const dir = `/var/lib/stop-${n}`;
+    const file = path.join(work, `pb-${n}.yaml`);
+    await fs.writeFile(
+      file,
+      `name: stop-${n}
+hosts: workers
+rolling: {batch: 1}
+steps:
+  - id: slow
+    uses: command
+    with:
+      argv: [sh, -c, 'mkdir -p ${dir} && echo slow >> ${dir}/applied.log && sleep 3 && touch ${dir}/slow.done']
+      creates: ${dir}/slow.done
+  - id: after
+    uses: command
+    with: {argv: [touch, ${dir}/after.done], creates: ${dir}/after.done}
+`,
+    );
+    const run = start(['run', file, '-i', f.fleet.inventoryFile, '--output', 'json']);
+    const evs = () => events(run.out().split('\n').filter((l) => l.startsWith('{')).join('\n'));
+    await until('the slow step on node-1', () => evs().some((e) => e.type === 'step.start' && e.step === 'slow'));
+    const runId = String(evs().find((e) => e.type === 'run.start')?.runId);
+
+    const stop = await slipway(['stop', '--wait'], { env: env() });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stdout).toContain(`run ${runId}: stop requested; no new step starts, the steps in flight finish (slipway run, pid ${run.child.pid})`);
+    expect(stop.stdout).toContain(`run ${runId} stopped; continue it with: slipway resume ${runId}`);
+    expect(await run.exit).toBe(130);
+    // Within one step: node-1's slow step finished, nothing after it started, node-2 never began.
+    const done = evs().filter((e) => e.type === 'step.done').map((e) => `${String(e.host)} ${String(e.step)}`);
+    expect(done).toEqual(['node-1 slow']);
+    const summary = evs().at(-1) as { type: string; status: string; stopped?: string; nodes: Record<string, { status: string }> };
+    expect(summary).toMatchObject({ type: 'run.summary', status: 'interrupted', nodes: { 'node-1': { status: 'interrupted' }, 'node-2': { status: 'pending' } } });
+    expect(summary.stopped).toMatch(/^stopped by slipway stop \(\S+, pid \d+, at [0-9: -]+\)$/);
+    expect(run.out()).toContain('slipway: stopped by slipway stop (');
+
+    // Nothing left to stop now: bad input, named.
+    const again = await slipway(['stop', runId], { env: env() });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`run ${runId} is not under way`);
+
+    const resumed = await slipway(['resume', runId, '--output', 'json'], { env: env() });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const rs = events(resumed.stdout);
+    expect(rs.filter((e) => e.type === 'step.done' && e.status === 'changed').map((e) => `${String(e.host)} ${String(e.step)}`)).toEqual(['node-1 after', 'node-2 slow', 'node-2 after']);
+    for (const node of ['node-1', 'node-2']) expect(await applied(node, dir), node).toEqual(['slow']);
   }, 60_000);
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
 import { planOutcomes, runOutcomes } from '../support/agreement.js';
-import { events, slipway } from '../support/cli.js';
+import { events, slipway, why } from '../support/cli.js';
 import { fileTree } from '../support/tree.js';
 
 const f = useFleet({
@@ -156,11 +156,11 @@ describe('plan and run', () => {
   it('the demo playbook: the plan says per node and step what the run then does; a plan after it has nothing to change', async () => {
     const demo = ['playbooks/demo.yaml', '-i', f.fleet.inventoryFile, '--output', 'json'];
     const p = await slipway(['plan', ...demo], { env: env() });
-    expect(p.code, p.stderr).toBe(0);
+    expect(p.code, why(p)).toBe(0);
     const planned = JSON.parse(p.stdout) as Parameters<typeof planOutcomes>[0];
     expect(Object.values(planOutcomes(planned)).flatMap((steps) => Object.values(steps))).toContain('change');
     const r = await slipway(['run', ...demo], { env: env() });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, why(r)).toBe(0);
     expect(runOutcomes(events(r.stdout), planned)).toEqual(planOutcomes(planned));
     const again = JSON.parse((await slipway(['plan', ...demo], { env: env() })).stdout) as Parameters<typeof planOutcomes>[0];
     for (const steps of Object.values(planOutcomes(again))) expect(Object.values(steps).every((o) => o === 'ok' || o === 'skip')).toBe(true);

@@ -21,18 +21,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshRemote } from '../../src/transport/ssh.js';
 import { CriClient } from '../../src/transport/cri/index.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { expectSamePlanOnKubespray } from '../support/kubespray.js';
 import { useFleet } from '../fleet/fixture.js';
 import { fleetHost } from '../fleet/hosts.js';
 import { PACKAGE_VERSIONS } from '../fleet/packages/catalog.js';
 import { packageLayer } from '../fleet/packages/repo.js';
 import { CRIO_SOCKET, profilePods } from '../fleet/profiles.js';
-import { events, slipway } from '../support/cli.js';
+import { events, slipway, why } from '../support/cli.js';
 import { planOutcomes, runOutcomes } from '../support/agreement.js';
 import { doctor } from '../support/doctor.js';
 import { fileTree } from '../support/tree.js';
 
 const PLAYBOOK = 'playbooks/crio-pin-runtime.yaml';
-const STEPS = ['cordon', 'drain', 'stop-kubelet', 'remove-pods', 'stop-crio', 'upgrade-crio', 'pin-runtime', 'restart-crio', 'verify-cri', 'start-kubelet', 'uncordon'];
+const STEPS = ['cordon', 'drain', 'stop-kubelet', 'remove-pods', 'stop-crio', 'upgrade-crio', 'pin-runtime', 'restart-crio', 'verify-cri', 'start-kubelet', 'healthy', 'uncordon'];
+/** Steps that check rather than change: verify-cri and the health gate. */
+const CHECKS = ['verify-cri', 'healthy'];
 const OLD = PACKAGE_VERSIONS.crio129;
 const NEW = PACKAGE_VERSIONS.crio130;
 const DROP_IN = '/etc/crio/crio.conf.d/99-slipway-default-runtime.conf';
@@ -139,7 +142,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
 
   it('doctor: the 1.29 nodes would switch to crun with the 1.30 package; node-3, pinned, is healthy', async () => {
     const d = await doctor(f.fleet.inventoryFile, [], { SLIPWAY_STATE_DIR: path.join(work, 'state') });
-    expect(d.code, d.stderr).toBe(1);
+    expect(d.code, why(d)).toBe(1);
     expect(d.findings).toEqual({ 'cp-1': [], 'node-1': ['crio-upgrade-switches-runtime'], 'node-2': ['crio-upgrade-switches-runtime'], 'node-3': [] });
     const finding = d.report.nodes[1]?.findings[0];
     expect(finding?.title).toBe(`upgrading cri-o ${OLD} -> ${NEW} switches the default runtime from runc to crun`);
@@ -148,6 +151,10 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     expect(d.report.summary.groups[0]?.command).toBe(
       `slipway plan ${PLAYBOOK} -i ${f.fleet.inventoryFile} --limit node-1,node-2 -e crio_version=${NEW} -e crio_target=1.30.6 -e runtime=runc`,
     );
+  });
+
+  it("plans the same on kubespray's hosts.yaml (kube_control_plane, kube_node) as on the fleet's inventory", async () => {
+    await expectSamePlanOnKubespray(f.fleet, PLAYBOOK, ['-e', `crio_version=${NEW}`], { SLIPWAY_STATE_DIR: path.join(work, 'state') });
   });
 
   it('plan shows the upgrade and the pin (with its diff) on the 1.29 nodes, each step as the ones before leave the node, nothing on node-3, and changes nothing', async () => {
@@ -176,7 +183,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       expect(s).toContain('~ restart-crio [as stop-crio, upgrade-crio leave it]: crio: restart (inactive, enabled; restarted always runs)');
       expect(s).toContain('✓ verify-cri [as stop-crio, upgrade-crio, restart-crio leave it]: cri-o 1.30.6 answers CRI v1 on /var/run/crio/crio.sock');
       expect(s).toContain('~ start-kubelet [as stop-kubelet leaves it]: kubelet: start (inactive, enabled)');
-      expect(s).toContain(`~ uncordon (on cp-1) [as cordon, drain leave it]: uncordon node ${w} (cordoned)`);
+      expect(s).toContain(`~ uncordon (on cp-1) [as cordon, drain leave it]: uncordon node ${w} (cordoned by this run)`);
     }
     const s3 = section(r.stdout, 'node-3');
     expect(s3).toContain('node-3: nothing to change');
@@ -205,7 +212,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       expect(node1?.steps.find((s) => s.id === 'pin-runtime')).toMatchObject({ status: 'fail', reason: expect.stringContaining(lost) });
 
       const r = await cli('run', ['--output', 'json']);
-      expect(r.code, r.stderr).toBe(1);
+      expect(r.code, why(r)).toBe(1);
       const evs = events(r.stdout);
       // The plan said it: node-1 stops at its preflight, and then the run stops; node-2 and node-3 never start.
       expect(planned.nodes.map((n) => n.notStarted)).toEqual([undefined, 'node node-1 failed (onFailure: stop)', 'node node-1 failed (onFailure: stop)']);
@@ -228,16 +235,16 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
   it('run clears the sandboxes (outside the host network first), upgrades through apt and pins runc; node-3 is not touched', async () => {
     const node3Before = await fileTree(f.fleet.node('node-3'));
     const p = await cli('plan', ['--output', 'json']);
-    expect(p.code, p.stderr).toBe(0);
+    expect(p.code, why(p)).toBe(0);
     const planned = JSON.parse(p.stdout) as { nodes: Array<{ host: string; reachable: boolean; steps: Array<{ id: string; status: string }> }> };
     const r = await cli('run', ['--output', 'json']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, why(r)).toBe(0);
     const evs = events(r.stdout);
     // Every node, every step: what the plan said is what the run did.
     expect(runOutcomes(evs, planned)).toEqual(planOutcomes(planned));
     const summary = summaryOf(evs);
-    for (const w of TODO) expect(summary.nodes[w], w).toMatchObject({ ok: 1, changed: 10, skipped: 0, failed: 0, status: 'done' });
-    expect(summary.nodes['node-3']).toMatchObject({ ok: 4, changed: 0, skipped: 7, failed: 0, status: 'done' });
+    for (const w of TODO) expect(summary.nodes[w], w).toMatchObject({ ok: 2, changed: 10, skipped: 0, failed: 0, status: 'done' });
+    expect(summary.nodes['node-3']).toMatchObject({ ok: 5, changed: 0, skipped: 7, failed: 0, status: 'done' });
     expect(await fileTree(f.fleet.node('node-3'))).toBe(node3Before);
 
     const journal = (await fs.readFile(path.join(work, 'state', 'runs', summary.runId, 'journal.ndjson'), 'utf8'))
@@ -246,7 +253,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
       .map((l) => JSON.parse(l) as Ev);
     for (const w of TODO) {
       const steps = evs.filter((e) => e.type === 'step.done' && e.host === w).map((e) => `${String(e.step)}:${String(e.status)}`);
-      expect(steps).toEqual(STEPS.map((id) => `${id}:${id === 'verify-cri' ? 'ok' : 'changed'}`));
+      expect(steps).toEqual(STEPS.map((id) => `${id}:${CHECKS.includes(id) ? 'ok' : 'changed'}`));
       expect(doneOf(evs, w, 'pin-runtime')?.summary).toBe(
         `create ${DROP_IN}: default_runtime = "runc" (before it: default_runtime is crun per \`crio config\` (last set by ${PACKAGED}))`,
       );
@@ -307,8 +314,8 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
   it('a second run changes nothing', async () => {
     const before = await trees();
     const r = await cli('run', ['--output', 'plain']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/succeeded: 12 ok, 0 changed, 21 skipped, 0 failed/);
+    expect(r.code, why(r)).toBe(0);
+    expect(r.stdout).toMatch(/succeeded: 15 ok, 0 changed, 21 skipped, 0 failed/);
     expect(r.stdout).not.toMatch(/ changed:/);
     expect(r.stdout).toContain(`[node-1] pin-runtime ok: default_runtime is runc per \`crio config\`, pinned by ${DROP_IN}`);
     expect(await trees()).toEqual(before);

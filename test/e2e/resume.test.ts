@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
-import { CLI, events, slipway } from '../support/cli.js';
+import { CLI, events, slipway, why } from '../support/cli.js';
 
 const f = useFleet({ nodes: 3 });
 let work: string;
@@ -87,6 +87,51 @@ ${counted('two', '$DIR')}`);
     for (const node of ['node-1', 'node-2', 'node-3']) expect(await applyLog(node, dir)).toEqual(['one', 'two']);
     const runs = await slipway(['runs'], { env: env() });
     expect(runs.stdout).toMatch(new RegExp(`${runId}.*succeeded.*done 3`));
+  });
+
+  it('--limit resumes only some nodes; --skip gives a node up, journaled, and the run ends without it', async () => {
+    // The gate fails until a flag file is there: node-1 has it, node-2 and node-3 get it later.
+    const { file, dir } = await writePlaybook(`name: $NAME
+hosts: workers
+rolling: {batch: 3, maxFailed: 2, onFailure: continue}
+steps:
+${counted('one', '$DIR')}  - id: gate
+    uses: command
+    with: {argv: [sh, -c, 'mkdir -p $DIR && test -e $DIR/go || { echo "not ready" >&2; exit 1; }']}
+${counted('two', '$DIR')}`);
+    for (const n of ['node-1', 'node-2', 'node-3']) await f.fleet.node(n).exec(['mkdir', '-p', dir]);
+    await f.fleet.node('node-1').writeFile(`${dir}/go`, '');
+    const first = await slipway(['run', file, '-i', f.fleet.inventoryFile, '--output', 'json'], { env: env() });
+    expect(first.code).toBe(1);
+    const runId = runIdOf(first.stdout);
+    for (const n of ['node-2', 'node-3']) await f.fleet.node(n).writeFile(`${dir}/go`, '');
+
+    const limited = await slipway(['resume', runId, '--limit', 'node-2', '--output', 'json'], { env: env() });
+    expect(limited.code, why(limited)).toBe(1); // node-3 is still not done: the run is not
+    const evs = events(limited.stdout);
+    expect(evs.filter((e) => e.type === 'node.start').map((e) => e.host)).toEqual(['node-2']);
+    expect((evs.at(-1) as unknown as { nodes: Record<string, { status: string }> }).nodes).toMatchObject({
+      'node-1': { status: 'done' },
+      'node-2': { status: 'done' },
+      'node-3': { status: 'failed' },
+    });
+    expect(await applyLog('node-3', dir)).toEqual(['one']);
+
+    const bad = await slipway(['resume', runId, '--skip', 'node-9'], { env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--skip: node-9 is not a node of this run');
+    const skipped = await slipway(['resume', runId, '--skip', 'node-3', '--output', 'json'], { env: env() });
+    expect(skipped.code, why(skipped)).toBe(0);
+    const sevs = events(skipped.stdout);
+    expect(sevs.find((e) => e.type === 'node.skipped')).toMatchObject({ host: 'node-3', reason: expect.stringMatching(/^skipped by slipway resume --skip \(\S+, [0-9: -]+\)$/) });
+    // The others are re-checked as every resume does; node-3 is not touched.
+    expect(sevs.filter((e) => e.type === 'node.start').map((e) => e.host)).toEqual(['node-1', 'node-2']);
+    expect(sevs.filter((e) => e.type === 'step.done' && e.status === 'changed')).toEqual([]);
+    expect(sevs.at(-1)).toMatchObject({ type: 'run.summary', status: 'succeeded', nodes: { 'node-3': { status: 'skipped' } } });
+    expect(await applyLog('node-3', dir)).toEqual(['one']); // left as it was
+    const listed = await slipway(['runs', runId], { env: env() });
+    expect(listed.stdout).toMatch(/node-3\s+skipped\s+1\s+skipped by slipway resume --skip/);
+
   });
 
   it('refuses when the playbook changed since the run, naming it; --force overrides', async () => {

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { useFleet } from '../fleet/fixture.js';
 import { events, slipway } from '../support/cli.js';
 
@@ -159,4 +160,61 @@ describe('pauses', () => {
     expect(evs).toEqual([]);
     expect(await f.fleet.node('node-1').readFile(`/var/lib/rolling/${counter}/never`)).toBeNull();
   });
+});
+
+describe('a window instead of batches (maxUnavailable)', () => {
+  /** The nodes in flight after each node.start and node.end of the journal's order. */
+  function moments(evs: Ev[]): string[][] {
+    const now = new Set<string>();
+    const out: string[][] = [];
+    for (const e of evs) {
+      if (e.type === 'node.start') now.add(String(e.host));
+      else if (e.type === 'node.end') now.delete(String(e.host));
+      else continue;
+      out.push([...now].sort());
+    }
+    return out;
+  }
+  // Unequal speed: node-1 is slow, node-4 a little slow, the rest quick.
+  const work = `  - id: work
+    uses: command
+    with: {argv: [sh, -c, 'case "$(hostname)" in node-1) sleep 4;; node-4) sleep 1.5;; *) sleep 0.3;; esac']}
+`;
+
+  it('maxUnavailable 2 over 6 nodes of unequal speed: never more than two in flight, no idle slot while nodes wait', async () => {
+    const { code, evs } = await runWith('  maxUnavailable: 2', work);
+    expect(code).toBe(0);
+    const m = moments(evs);
+    expect(Math.max(...m.map((x) => x.length))).toBe(2);
+    // node-1 holds one slot the whole time; the other nodes pass through the second one by one.
+    const ends = evs.filter((e) => e.type === 'node.end').map((e) => String(e.host));
+    expect(ends.at(-1)).toBe('node-1');
+    expect(ends.slice(0, 5)).toEqual(['node-2', 'node-3', 'node-4', 'node-5', 'node-6']);
+    // No idle slot: every node.end with nodes still waiting is followed at once by a node.start.
+    const order = evs.filter((e) => e.type === 'node.start' || e.type === 'node.end').map((e) => `${e.type} ${String(e.host)}`);
+    const starts = order.filter((x) => x.startsWith('node.start')).length;
+    let waiting = 6 - 2;
+    for (const [i, x] of order.entries()) {
+      if (x.startsWith('node.end') && waiting > 0) {
+        expect(order[i + 1], `after ${x}`).toMatch(/^node\.start /);
+        waiting--;
+      }
+    }
+    expect(starts).toBe(6);
+  }, 60_000);
+
+  it('per zone (an inventory var): never two nodes of one zone in flight at once', async () => {
+    // The fleet's inventory with a zone on each host: node-1/2 in a, node-3/4 in b, node-5/6 in c.
+    const inv = parse(await fs.readFile(f.fleet.inventoryFile, 'utf8')) as { all: { hosts: Record<string, Record<string, unknown>> } };
+    const zoneOf = (h: string) => (['node-1', 'node-2'].includes(h) ? 'a' : ['node-3', 'node-4'].includes(h) ? 'b' : ['node-5', 'node-6'].includes(h) ? 'c' : 'cp');
+    for (const [name, vars] of Object.entries(inv.all.hosts)) vars.zone = zoneOf(name);
+    const zoned = path.join(path.dirname(f.fleet.inventoryFile), 'zones.yaml');
+    await fs.writeFile(zoned, stringify(inv, { nullStr: '' }));
+    const { code, evs } = await runWith('  maxUnavailable: 3\n  maxUnavailablePer: {var: zone, max: 1}', work, 'workers', ['-i', zoned]);
+    expect(code).toBe(0);
+    const m = moments(evs);
+    expect(Math.max(...m.map((x) => x.length))).toBe(3);
+    for (const x of m) expect(new Set(x.map(zoneOf)).size, x.join(',')).toBe(x.length);
+    expect(evs.filter((e) => e.type === 'node.start').slice(0, 3).map((e) => String(e.host))).toEqual(['node-1', 'node-3', 'node-5']);
+  }, 60_000);
 });

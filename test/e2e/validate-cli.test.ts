@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
-import { slipway, type CliResult } from '../support/cli.js';
+import { slipway, type CliResult, why } from '../support/cli.js';
 
 interface CorpusCase {
   file: string;
@@ -96,7 +96,7 @@ describe('slipway validate on the corpus of broken inputs', () => {
     const { loaded } = validateArgs(c);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(expectedStderr(c, loaded));
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, why(r)).toBe(2);
     noStack(r, expect);
   });
 });
@@ -121,7 +121,7 @@ describe.concurrent('plan and run stop at the same message, before connecting', 
     expect(r.stdout).toBe('');
     // `run` loads its files by absolute path (it records them for resume); plan as typed.
     expect(r.stderr).toBe(expectedStderr(c, pick.command === 'run' ? path.join(root, loaded) : loaded));
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, why(r)).toBe(2);
     noStack(r, expect);
     // Nothing was run: no run was recorded (the good inventory's hosts do not exist anyway).
     expect(existsSync(path.join(work, 'state', 'runs'))).toBe(false);
@@ -143,7 +143,7 @@ describe.concurrent('bad arguments: exit 2 with the usage', () => {
 
   it.for(usageCases)('%s', async ([, args, message], { expect }) => {
     const r = await cli(args);
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, why(r)).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
     noStack(r, expect);
@@ -152,7 +152,7 @@ describe.concurrent('bad arguments: exit 2 with the usage', () => {
 
   it('no command at all: the usage, exit 2', async ({ expect }) => {
     const r = await cli([]);
-    expect(r.code, r.stderr).toBe(2);
+    expect(r.code, why(r)).toBe(2);
     expect(r.stdout).toMatch(/^usage: slipway <command> \[options\]\n/);
   });
 });

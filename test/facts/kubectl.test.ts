@@ -43,6 +43,7 @@ describe('kubectl JSON', () => {
       daemonSet: false,
       mirror: false,
       emptyDir: false,
+      ready: false, // no Ready condition in this sample
       terminating: false,
     });
     expect(pods.map((p) => [p.name, p.daemonSet, p.mirror, p.emptyDir])).toEqual([

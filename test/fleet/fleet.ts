@@ -203,6 +203,33 @@ export class Fleet {
     const known = this.nodes.map((n) => `[127.0.0.1]:${n.record.port} ${n.record.hostPublicKey.trim()}`);
     await fs.writeFile(this.record.knownHostsFile, known.join('\n') + '\n');
   }
+
+  /**
+   * The same fleet as kubespray's inventory builder would describe it (hosts.yaml): groups
+   * kube_control_plane, kube_node, etcd and k8s_cluster, none of slipway's role names. Written
+   * beside the fleet's inventory (its key and known_hosts paths are relative); returns the file.
+   */
+  async writeKubesprayInventory(): Promise<string> {
+    const hosts: Record<string, Record<string, unknown>> = {};
+    for (const n of this.nodes) hosts[n.name] = { ansible_host: '127.0.0.1', ansible_port: n.record.port, ip: '127.0.0.1' };
+    const members = (group: string) => Object.fromEntries(this.nodes.filter((n) => n.record.groups.includes(group)).map((n) => [n.name, null]));
+    const inventory = {
+      all: {
+        hosts,
+        vars: { ansible_user: 'root', ansible_ssh_private_key_file: './id_ed25519', slipway_known_hosts: './known_hosts' },
+        children: {
+          kube_control_plane: { hosts: members('control_plane') },
+          kube_node: { hosts: members('workers') },
+          etcd: { hosts: members('control_plane') },
+          k8s_cluster: { children: { kube_control_plane: null, kube_node: null } },
+          calico_rr: { hosts: {} },
+        },
+      },
+    };
+    const file = path.join(path.dirname(this.record.inventoryFile), 'hosts.kubespray.yaml');
+    await fs.writeFile(file, stringify(inventory, { nullStr: '' }));
+    return file;
+  }
 }
 
 function mergeSeeds(a: NodeSeed, b: NodeSeed | undefined): NodeSeed {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # PID 1 of a fleet node, started by `unshare --mount --uts --pid --fork --mount-proc`.
 # Gives the node its own /etc, /var, /usr and /opt (overlays over the host's), a private /run,
-# /tmp and /root, its hostname, then runs sshd and reaps orphans. Killing this process ends
+# /tmp and /root (and /run/fleet-apiserver, shared by the fleet), its hostname, then runs sshd
+# and reaps orphans. Killing this process ends
 # every process of the node (the kernel kills a PID namespace with its init), and with them
 # the node's mounts.
 #   SIGUSR1: start sshd again (after a fault stopped or killed it).
@@ -14,6 +15,12 @@ for d in etc var usr opt; do
 done
 mount --bind "$node_dir/root" /root
 mount -t tmpfs -o mode=0755 fleet-run /run
+# What stands in for the API server's view of kubelets: one directory every node of the fleet
+# shares. Each kubelet stand-in posts its node's status there; cp-1's kubectl reads it. Bound
+# before /tmp is made private: the fleet's directory may be under the host's /tmp.
+apiserver="$node_dir/../../apiserver"
+mkdir -p "$apiserver" /run/fleet-apiserver
+mount --bind "$apiserver" /run/fleet-apiserver
 mount -t tmpfs -o mode=1777 fleet-tmp /tmp
 hostname "$name"
 mkdir -p /run/sshd /run/fleet

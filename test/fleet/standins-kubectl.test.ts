@@ -45,6 +45,21 @@ describe('kubectl stand-in', () => {
     expect(await kubectl('cordon', 'nope')).toMatchObject({ code: 1, stderr: 'Error from server (NotFound): nodes "nope" not found\n' });
   });
 
+  it('patches a node: unschedulable and annotations in one merge patch, null removing', async () => {
+    const on = JSON.stringify({ spec: { unschedulable: true }, metadata: { annotations: { 'slipway/cordoned-by': 'run-1' } } });
+    expect(await kubectl('patch', 'node', 'node-3', '--type', 'merge', '-p', on)).toMatchObject({ code: 0, stdout: 'node/node-3 patched\n' });
+    expect(await kubectl('patch', 'node', 'node-3', '--type', 'merge', '-p', on)).toMatchObject({ code: 0, stdout: 'node/node-3 patched (no change)\n' });
+    let node = JSON.parse((await kubectl('get', 'node', 'node-3', '-o', 'json')).stdout);
+    expect(node.spec.unschedulable).toBe(true);
+    expect(node.metadata.annotations).toMatchObject({ 'slipway/cordoned-by': 'run-1', 'node.alpha.kubernetes.io/ttl': '0' });
+    const off = JSON.stringify({ spec: { unschedulable: null }, metadata: { annotations: { 'slipway/cordoned-by': null } } });
+    expect(await kubectl('patch', 'node', 'node-3', '--type', 'merge', '-p', off)).toMatchObject({ code: 0, stdout: 'node/node-3 patched\n' });
+    node = JSON.parse((await kubectl('get', 'node', 'node-3', '-o', 'json')).stdout);
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(node.metadata.annotations['slipway/cordoned-by']).toBeUndefined();
+    expect(await kubectl('patch', 'node', 'node-3', '-p', '{nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('error: unable to parse "{nope"') });
+  });
+
   it('refuses DaemonSet, emptyDir and bare pods without the flags, like kubectl drain', async () => {
     const r = await kubectl('drain', 'node-1');
     expect(r.code).toBe(1);

@@ -25,6 +25,8 @@ export class MemoryNode {
   unreachable = false;
   /** key -> how many more applies of it fail. */
   readonly failures = new Map<string, number>();
+  /** How long each apply takes (a slow node). */
+  delayMs = 0;
   constructor(readonly name: string) {}
 }
 
@@ -51,6 +53,7 @@ class MemoryRemote implements Remote {
         node.failures.set(key, left - 1);
         return { code: 1, stdout: '', stderr: `cannot set ${key}` };
       }
+      if (node.delayMs) await new Promise((r) => setTimeout(r, node.delayMs));
       node.log.push(`apply ${key}=${value}`);
       node.store.set(key, value);
     }
@@ -103,14 +106,66 @@ export const setStep: StepType<SetParams, { current: string | undefined }, { pre
   },
 };
 
-export const memoryStepTypes = (kind: string): AnyStepType | undefined => (kind === 'test.set' ? setStep : undefined);
+interface CordonParams {
+  cordoned: boolean;
+}
+type CordonFacts = { cordoned: boolean; by: string | undefined };
+
+/**
+ * `test.cordon`: a cordon as kube.cordon / kube.uncordon keep it, in the node's store (`cordon`:
+ * the run that cordoned it, or `-` for someone else); uncordons only its own; reports its state.
+ */
+export const cordonStep: StepType<CordonParams, CordonFacts, { previous: string | null }> = {
+  kind: 'test.cordon',
+  description: 'Cordon or uncordon an in-memory node.',
+  paramsSchema: { type: 'object', required: ['cordoned'], properties: { cordoned: { type: 'boolean' } } },
+  async facts(ctx) {
+    const r = await ctx.remote.exec(['get', 'cordon']);
+    return r.code === 0 ? { cordoned: true, by: r.stdout === '-' ? undefined : r.stdout } : { cordoned: false, by: undefined };
+  },
+  cordonState: (f) => ({ node: 'k8s', cordoned: f.cordoned, ...(f.by ? { by: f.by } : {}) }),
+  check(p, f): CheckResult {
+    if (p.cordoned) return f.cordoned ? { status: 'ok', summary: 'cordoned' } : { status: 'change', summary: 'cordon' };
+    return f.cordoned && f.by ? { status: 'change', summary: 'uncordon' } : { status: 'ok', summary: f.cordoned ? 'stays cordoned' : 'schedulable' };
+  },
+  async apply(ctx, p, f) {
+    if (p.cordoned) await ctx.remote.run(['set', 'cordon', ctx.runId ?? 'slipway']);
+    else await ctx.remote.run(['undo', 'cordon']);
+    return { previous: f.cordoned ? (f.by ?? '-') : null };
+  },
+  async rollback(ctx, _p, undo) {
+    await ctx.remote.run(undo.previous === null ? ['undo', 'cordon'] : ['undo', 'cordon', undo.previous]);
+  },
+};
+
+/** `test.gate`: waits for `healthy` in the node's store (set while it waits: the node comes back), or fails. */
+export const gateStep: StepType<Record<string, never>, { healthy: boolean }, Record<string, never>> = {
+  kind: 'test.gate',
+  description: 'A health gate on an in-memory node.',
+  paramsSchema: { type: 'object' },
+  gate: true,
+  async facts(ctx) {
+    return { healthy: (await ctx.remote.exec(['get', 'healthy'])).code === 0 };
+  },
+  check: (_p, f): CheckResult => (f.healthy ? { status: 'ok', summary: 'healthy' } : { status: 'change', summary: 'wait to be healthy' }),
+  async apply(ctx) {
+    await ctx.remote.run(['set', 'healthy', '1']); // fails as set does when told to: the node never comes back
+    return {};
+  },
+  async rollback() {
+    throw new Error('a gate has nothing to undo');
+  },
+};
+
+const MEMORY_TYPES: AnyStepType[] = [setStep, cordonStep, gateStep];
+export const memoryStepTypes = (kind: string): AnyStepType | undefined => MEMORY_TYPES.find((t) => t.kind === kind);
 
 export class MemoryFleet {
   readonly nodes: MemoryNode[];
   readonly inventory: Inventory;
-  constructor(names: string[]) {
+  constructor(names: string[], vars: Record<string, Record<string, unknown>> = {}) {
     this.nodes = names.map((n) => new MemoryNode(n));
-    this.inventory = makeInventory(names.map((n) => makeHost(n, { groups: ['all', 'workers'] })), ['workers']);
+    this.inventory = makeInventory(names.map((n) => makeHost(n, { groups: ['all', 'workers'], vars: vars[n] ?? {} })), ['workers']);
   }
   node(name: string): MemoryNode {
     const n = this.nodes.find((x) => x.name === name);
@@ -141,7 +196,7 @@ export class MemoryJournal implements EventJournal {
   }
 }
 
-/** A playbook of `test.set` steps, loaded as from a file. */
+/** A playbook of `test.set` and `test.cordon` steps, loaded as from a file. */
 export function memoryPlaybook(yaml: string): Playbook {
-  return parsePlaybook('memory.yaml', yaml, { stepTypes: stepTypeList([{ kind: 'test.set', paramsSchema: setStep.paramsSchema }]) });
+  return parsePlaybook('memory.yaml', yaml, { stepTypes: stepTypeList(MEMORY_TYPES.map((t) => ({ kind: t.kind, paramsSchema: t.paramsSchema }))) });
 }

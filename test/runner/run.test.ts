@@ -106,6 +106,21 @@ describe('rolling runs in memory', () => {
     stop.abort();
     const interrupted = await run(new MemoryFleet(['n1']), `name: t\n${STEPS}`, { stopSignal: stop.signal });
     expect(interrupted.summary).toMatchObject({ status: 'interrupted', exitCode: EXIT.interrupted, nodes: { n1: { status: 'pending' } } });
+    expect(interrupted.summary.stopped).toBeUndefined(); // Ctrl-C: the operator's own
+  });
+
+  it('a stop with a reason (slipway stop) mid-node: the step in flight finishes, no new one starts, the reason is the summary\'s', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    const stop = new AbortController();
+    const reason = 'stopped by slipway stop (ops, pid 42, at 2026-12-01 10:00:00)';
+    const r = await run(fleet, `name: t\nrolling: {batch: 1}\n${STEPS}`, {
+      stopSignal: stop.signal,
+      listeners: [(e) => (e.type === 'step.start' && e.step === 'b' ? stop.abort(reason) : undefined)],
+    });
+    expect(fleet.node('n1').log).toEqual(['apply a=1', 'apply b=1']);
+    expect(fleet.node('n2').log).toEqual([]);
+    expect(r.summary).toMatchObject({ status: 'interrupted', exitCode: EXIT.interrupted, stopped: reason, nodes: { n1: { status: 'interrupted' }, n2: { status: 'pending' } } });
+    expect(r.events.find((e) => e.type === 'node.end' && e.host === 'n1')).toMatchObject({ status: 'interrupted', error: reason });
   });
 
   it('resume re-checks steps done before and never applies them again; a started step is applied only if still needed', async () => {
@@ -218,5 +233,174 @@ describe('plan in memory', () => {
     expect(starts).toEqual(['Set a to 7 on n1', 'Set a to 7 on n2']);
     const start = r.events.find((e) => e.type === 'run.start');
     expect(start?.type === 'run.start' && start.steps[0]?.name).toBe('Set a to {{ v }} on {{ node.name }}');
+  });
+});
+
+describe('cordons a run leaves', () => {
+  const CORDON = `steps:
+  - id: cordon
+    uses: test.cordon
+    with: {cordoned: true}
+  - id: work
+    uses: test.set
+    with: {key: work, value: "1"}
+  - id: uncordon
+    uses: test.cordon
+    with: {cordoned: false}
+`;
+
+  it('a node that ends done is not listed; one left cordoned by a failed step is, with the run that cordoned it', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    fleet.node('n2').failures.set('work', 1);
+    const r = await run(fleet, `name: t\nrolling: {batch: 2, maxFailed: 1, onFailure: continue}\n${CORDON}`);
+    expect(r.summary.nodes).toMatchObject({ n1: { status: 'done' }, n2: { status: 'failed' } });
+    expect(r.summary.cordoned).toEqual({ n2: { node: 'k8s', cordoned: true, by: 'run-1' } });
+    expect(r.events.find((e) => e.type === 'step.done' && e.host === 'n1' && e.step === 'uncordon')).toMatchObject({ cordon: { cordoned: false } });
+    // slipway runs RUN_ID reads the same from the journal.
+    expect(journalState(r.events).nodes.get('n2')?.cordon).toEqual({ node: 'k8s', cordoned: true, by: 'run-1' });
+  });
+
+  it('a rollback that uncordons takes the node off the list', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').failures.set('work', 1);
+    const r = await run(fleet, `name: t\nrolling: {onFailure: rollback}\n${CORDON}`);
+    expect(r.summary.nodes.n1?.status).toBe('rolled-back');
+    expect(r.events.find((e) => e.type === 'rollback.step.done' && e.step === 'cordon')).toMatchObject({ cordon: { cordoned: false } });
+    expect(r.summary.cordoned).toBeUndefined();
+    expect(fleet.node('n1').store.has('cordon')).toBe(false);
+  });
+
+  it("a node cordoned before the run stays cordoned, listed as not slipway's, also when the run succeeds", async () => {
+    const fleet = new MemoryFleet(['n1']);
+    fleet.node('n1').store.set('cordon', '-');
+    const r = await run(fleet, `name: t\n${CORDON}`);
+    expect(r.summary.status).toBe('succeeded');
+    expect(r.events.filter((e) => e.type === 'step.done' && e.step !== 'work').map((e) => (e.type === 'step.done' ? e.status : ''))).toEqual(['ok', 'ok']);
+    expect(r.summary.cordoned).toEqual({ n1: { node: 'k8s', cordoned: true } });
+    expect(fleet.node('n1').store.get('cordon')).toBe('-');
+  });
+});
+
+describe('health gates', () => {
+  const GATED = `steps:
+  - id: work
+    uses: test.set
+    with: {key: work, value: "1"}
+  - id: healthy
+    uses: test.gate
+  - id: after
+    uses: test.set
+    with: {key: after, value: "1"}
+`;
+
+  it('a gate that passes after waiting is ok, not changed, and leaves nothing to undo', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    const r = await run(fleet, `name: t\n${GATED}`);
+    const gate = r.events.find((e) => e.type === 'step.done' && e.step === 'healthy');
+    expect(gate).toMatchObject({ status: 'ok', summary: 'healthy' });
+    expect(gate && 'undo' in gate ? gate.undo : undefined).toBeUndefined();
+    expect(r.summary.nodes.n1).toMatchObject({ ok: 1, changed: 2, status: 'done' });
+  });
+
+  it('a node that does not pass its gate has failed: the next node does not start, the rollback skips the gate', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    fleet.node('n1').failures.set('healthy', 1);
+    const r = await run(fleet, `name: t\nrolling: {batch: 1, onFailure: rollback}\n${GATED}`);
+    expect(order(r.events)).toEqual(['batch 1: n1', 'n1 rolled-back']);
+    expect(r.events.find((e) => e.type === 'rollback.start')).toMatchObject({ steps: ['work'] });
+    expect(fleet.node('n2').log).toEqual([]);
+    expect(r.summary.nodes.n2?.status).toBe('pending');
+  });
+});
+
+describe('a window instead of batches (maxUnavailable)', () => {
+  /** The most nodes in flight at once, from node.start and node.end; and each moment's set. */
+  function inFlight(events: RunEvent[]): { max: number; moments: string[][] } {
+    const now = new Set<string>();
+    const moments: string[][] = [];
+    let max = 0;
+    for (const e of events) {
+      if (e.type === 'node.start') now.add(e.host);
+      else if (e.type === 'node.end') now.delete(e.host);
+      else continue;
+      max = Math.max(max, now.size);
+      moments.push([...now].sort());
+    }
+    return { max, moments };
+  }
+  const ONE = 'steps:\n  - id: a\n    uses: test.set\n    with: {key: a, value: "1"}\n';
+
+  it('at most 2 in flight; a new node starts as soon as one ends, so a slow node holds back no one', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+    fleet.node('n1').delayMs = 120;
+    for (const n of ['n2', 'n3', 'n4', 'n5', 'n6']) fleet.node(n).delayMs = 10;
+    const r = await run(fleet, `name: t\nrolling: {maxUnavailable: 2}\n${ONE}`);
+    expect(r.summary.status).toBe('succeeded');
+    const { max, moments } = inFlight(r.events);
+    expect(max).toBe(2);
+    // n1 is still going while all the others pass through the other slot, one after another.
+    const ends = r.events.filter((e) => e.type === 'node.end').map((e) => (e.type === 'node.end' ? e.host : ''));
+    expect(ends).toEqual(['n2', 'n3', 'n4', 'n5', 'n6', 'n1']);
+    // No idle slot while nodes wait: after each end with nodes still waiting, two are in flight again.
+    const starts = r.events.filter((e) => e.type === 'node.start').length;
+    expect(starts).toBe(6);
+    expect(moments.filter((m) => m.length === 2).length).toBeGreaterThanOrEqual(5);
+    expect(r.events.filter((e) => e.type === 'batch.start')).toHaveLength(1);
+  });
+
+  it('a percentage of the nodes; the failure budget still stops new nodes', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3', 'n4']);
+    fleet.node('n1').failures.set('a', 1);
+    const r = await run(fleet, `name: t\nrolling: {maxUnavailable: "50%", maxFailed: 0, onFailure: continue}\n${ONE}`);
+    expect(inFlight(r.events).max).toBe(2);
+    expect(r.summary.nodes).toMatchObject({ n1: { status: 'failed' }, n2: { status: 'done' }, n3: { status: 'pending' }, n4: { status: 'pending' } });
+  });
+
+  it('per zone (an inventory var): never two nodes of one zone at once; the next of another zone goes first', async () => {
+    const zones = { n1: 'a', n2: 'a', n3: 'b', n4: 'b', n5: 'c' };
+    const fleet = new MemoryFleet(Object.keys(zones), Object.fromEntries(Object.entries(zones).map(([n, z]) => [n, { zone: z }])));
+    for (const n of fleet.nodes) n.delayMs = 10;
+    const r = await run(fleet, `name: t\nrolling: {maxUnavailable: 3, maxUnavailablePer: {var: zone, max: 1}}\n${ONE}`);
+    expect(r.summary.status).toBe('succeeded');
+    const { max, moments } = inFlight(r.events);
+    expect(max).toBe(3);
+    for (const m of moments) {
+      const z = m.map((h) => zones[h as keyof typeof zones]);
+      expect(new Set(z).size, m.join(',')).toBe(z.length);
+    }
+    const firstStarts = r.events.filter((e) => e.type === 'node.start').slice(0, 3).map((e) => (e.type === 'node.start' ? e.host : ''));
+    expect(firstStarts).toEqual(['n1', 'n3', 'n5']);
+  });
+
+  it('batch and maxUnavailable together are bad input, at the line', () => {
+    expect(() => memoryPlaybook(`name: t\nrolling:\n  batch: 2\n  maxUnavailable: 2\n${ONE}`)).toThrow(/memory\.yaml:3:\d+: .*rolling.*must be batch or maxUnavailable, not both/);
+    expect(() => memoryPlaybook(`name: t\nrolling:\n  maxUnavailablePer: {var: zone}\n${ONE}`)).toThrow(/maxUnavailable/);
+    expect(() => memoryPlaybook(`name: t\nrolling:\n  maxUnavailable: 2\n  maxUnavailablePer: {max: 1}\n${ONE}`)).toThrow(/one of var, label or groups/);
+  });
+});
+
+describe('resume of some nodes, and nodes given up', () => {
+  it('a pass over some nodes sums up the whole run; a skipped node is journaled, left alone, and counts for nothing', async () => {
+    const fleet = new MemoryFleet(['n1', 'n2', 'n3']);
+    fleet.node('n2').failures.set('b', 1);
+    fleet.node('n3').failures.set('b', 5);
+    const journal = new MemoryJournal();
+    const yaml = `name: t\nrolling: {batch: 3, maxFailed: 2, onFailure: continue}\n${STEPS}`;
+    const first = await run(fleet, yaml, { journal });
+    expect(first.summary.nodes).toMatchObject({ n1: { status: 'done' }, n2: { status: 'failed' }, n3: { status: 'failed' } });
+
+    // resume --limit n2: n2 goes on; n3 is not run and stays failed; the run is not done (exit 1).
+    const only = fleet.inventory.hosts.filter((h) => h.name === 'n2');
+    const second = await run(fleet, yaml, { journal, hosts: only, resume: { state: journalState(journal.events), forced: false } });
+    expect(second.summary.nodes).toMatchObject({ n1: { status: 'done' }, n2: { status: 'done' }, n3: { status: 'failed' } });
+    expect(second.summary.exitCode).toBe(EXIT.stepFailed);
+    expect(fleet.node('n3').log).toEqual(['apply a=1']);
+
+    // resume --skip n3: recorded, nothing run on it, and the run succeeds without it.
+    const third = await run(fleet, yaml, { journal, hosts: [], resume: { state: journalState(journal.events), forced: false, skip: ['n3'], skipReason: 'skipped by slipway resume --skip (ops)' } });
+    expect(third.events.filter((e) => e.type === 'node.skipped')).toEqual([expect.objectContaining({ host: 'n3', reason: 'skipped by slipway resume --skip (ops)' })]);
+    expect(third.summary).toMatchObject({ status: 'succeeded', exitCode: 0, nodes: { n1: { status: 'done' }, n2: { status: 'done' }, n3: { status: 'skipped' } } });
+    expect(fleet.node('n3').log).toEqual(['apply a=1']);
+    expect(journalState(journal.events).nodes.get('n3')).toMatchObject({ status: 'skipped', error: 'skipped by slipway resume --skip (ops)' });
   });
 });

@@ -5,7 +5,7 @@ import { CommandError } from '../../src/errors.js';
 import { commandStep, paramsSchema, type CommandParams } from '../../src/steps/command.js';
 import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.js';
 import { LocalRemote } from '../../src/transport/local.js';
-import { contextFor, lifecycle, snapshot, tempDir } from './helpers.js';
+import { contextFor, lifecycle, snapshot, tempDir, CommandOnlyRemote } from './helpers.js';
 
 describe('command check', () => {
   const argv = ['kubeadm', 'upgrade', 'node'];
@@ -58,7 +58,7 @@ describe('command check', () => {
 });
 
 /** A Remote that records what it is asked to run, for what the step passes along. */
-class RecordingRemote implements Remote {
+class RecordingRemote extends CommandOnlyRemote {
   readonly host = 'rec';
   readonly calls: { argv: readonly string[]; options: ExecOptions | undefined }[] = [];
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
@@ -68,15 +68,6 @@ class RecordingRemote implements Remote {
   run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.calls.push({ argv, options });
     return Promise.resolve({ code: 0, stdout: '', stderr: '' });
-  }
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  writeFile(): Promise<void> {
-    return Promise.resolve();
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { InventoryHost } from '../../src/inventory/types.js';
 import { expect } from 'vitest';
 import type { CheckResult, StepContext, StepType } from '../../src/steps/types.js';
-import type { Remote } from '../../src/transport/types.js';
+import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.js';
 
 export function testNode(name = 'node-1'): InventoryHost {
   return {
@@ -84,4 +84,20 @@ export function expectUnifiedDiff(diff: string | undefined, oldName: string, new
   expect(lines[0]).toBe(`--- ${oldName}`);
   expect(lines[1]).toBe(`+++ ${newName}`);
   expect(lines[2]).toMatch(/^@@ -\d+(,\d+)? \+\d+(,\d+)? @@$/);
+}
+
+/** A fake host that only runs commands: file transfer and sockets are not part of the test. */
+export abstract class CommandOnlyRemote implements Remote {
+  abstract readonly host: string;
+  abstract exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  abstract run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  readFile(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  writeFile(): Promise<void> {
+    return Promise.resolve();
+  }
+  openUnixSocket(): never {
+    throw new Error('not here');
+  }
 }

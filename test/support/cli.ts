@@ -40,3 +40,23 @@ export function events(stdout: string): Array<Record<string, unknown> & { type: 
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string });
 }
+
+/**
+ * What an assertion on an exit code says when it fails: stderr, and from NDJSON output the
+ * steps that failed, the nodes that ended with an error and the rollbacks that failed.
+ */
+export function why(r: { stderr: string; stdout?: string }): string {
+  const lines = (r.stdout ?? '').split('\n').flatMap((l) => {
+    if (!l.startsWith('{')) return [];
+    try {
+      const e = JSON.parse(l) as { type?: string; host?: string; step?: string; status?: string; error?: string };
+      if (e.type === 'step.failed') return [`${e.host ?? ''} ${e.step ?? ''} failed: ${e.error ?? ''}`];
+      if (e.type === 'node.end' && e.error) return [`${e.host ?? ''} ${e.status ?? ''}: ${e.error}`];
+      if (e.type === 'rollback.end' && e.status !== 'rolled-back') return [`${e.host ?? ''} ${e.status ?? ''}`];
+    } catch {
+      // not an event line
+    }
+    return [];
+  });
+  return [r.stderr.trim(), ...lines].filter(Boolean).join('\n');
+}

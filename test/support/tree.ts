@@ -7,8 +7,8 @@ import type { FleetNode } from '../fleet/node.js';
  * Everything a node has written, to prove a command changed nothing: every entry of the
  * node's overlay upper layers (/etc, /var, /usr, /opt: exactly what it changed relative to the
  * image) and its private /root with size, mode, mtime and content hash, plus a listing of its
- * tmpfs /run and /tmp. Left out: /var/log (sshd logs each connection) and /run/fleet-systemd
- * (the systemctl stand-in's in-memory state).
+ * tmpfs /run and /tmp. Left out: /var/log (sshd logs each connection), /run/fleet-systemd
+ * (the systemctl stand-in's in-memory state) and /run/fleet-apiserver (kubelets' status, shared).
  */
 export async function fileTree(node: FleetNode): Promise<string> {
   const lines: string[] = [];
@@ -21,7 +21,7 @@ export async function fileTree(node: FleetNode): Promise<string> {
   const volatile = await node.exec([
     'sh',
     '-c',
-    'find /run /tmp -xdev \\( -path /run/fleet-systemd -o -path /run/sshd \\) -prune -o -printf "%p %y %s %m %T@\\n" | sort',
+    'find /run /tmp -xdev \\( -path /run/fleet-systemd -o -path /run/fleet-apiserver -o -path /run/sshd \\) -prune -o -printf "%p %y %s %m %T@\\n" | sort',
   ]);
   lines.push(volatile.stdout);
   return lines.join('\n');

@@ -219,6 +219,7 @@ function translate(
       return at(`must be ${expected ?? alternativesWords(schema[error.keyword])} ${found}`);
     }
     case 'not':
+      return at(expected ? `must be ${expected} ${found}` : `is not allowed here ${found}`);
     case 'false schema':
       return at(`is not allowed here ${found}`);
     default:

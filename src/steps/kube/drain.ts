@@ -18,6 +18,7 @@ import {
   parseDrainPdbBlocks,
   pdbsForPod,
   podRef,
+  THIS_RUN,
   type BlockedEviction,
   type KubeNodeState,
   type KubePdb,
@@ -25,6 +26,7 @@ import {
 } from '../../facts/kubectl.js';
 import type { ExecResult } from '../../transport/types.js';
 import type { Projection } from '../projection.js';
+import { cordonStateOf, projectedKubeNode } from './cordon.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import {
   kubeNodeName,
@@ -33,7 +35,8 @@ import {
   probeKubeNode,
   probeNodePods,
   probePdbs,
-  setSchedulable,
+  cordonOwner,
+  setCordon,
   type KubectlParams,
 } from './kubectl.js';
 
@@ -241,14 +244,17 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     return { node, pods, pdbs };
   },
 
+  cordonState: cordonStateOf,
+
   project(_params: KubeDrainParams, facts: KubeDrainFacts, projection: Projection): KubeDrainFacts {
-    const { drained, unschedulable } = projection.node();
-    if (drained) return { ...facts, node: { ...facts.node, unschedulable: true }, pods: facts.pods.filter((p) => !evictablePods([p]).length) };
-    return unschedulable === undefined ? facts : { ...facts, node: { ...facts.node, unschedulable } };
+    const projected = projection.node();
+    const node = projectedKubeNode(facts.node, projected);
+    if (projected.drained) return { ...facts, node: { ...node, unschedulable: true }, pods: facts.pods.filter((p) => !evictablePods([p]).length) };
+    return { ...facts, node };
   },
 
-  predict(_params: KubeDrainParams, _facts: KubeDrainFacts, projection: Projection): void {
-    projection.setNode({ unschedulable: true, drained: true });
+  predict(_params: KubeDrainParams, facts: KubeDrainFacts, projection: Projection): void {
+    projection.setNode({ unschedulable: true, drained: true, ...(facts.node.unschedulable ? {} : { cordonedBy: THIS_RUN }) });
   },
 
   check(params: KubeDrainParams, facts: KubeDrainFacts): CheckResult {
@@ -278,6 +284,8 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     const nodeName = kubeNodeName(ctx, params);
     const wasSchedulable = !facts.node.unschedulable;
     const evicted = evictablePods(facts.pods).map(podRef);
+    // kubectl drain cordons a schedulable node itself; slipway cordons it first, with its record.
+    if (wasSchedulable) await setCordon(ctx, params, nodeName, cordonOwner(ctx));
     let argv = drainArgv(params, nodeName, false);
     let result = await ctx.remote.exec(argv, execOptions(ctx));
     let all = output(result);
@@ -297,7 +305,7 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     const pdbs = blocked.length > 0 ? await probePdbs(ctx, params).catch(() => []) : [];
     let message = diagnoseDrainFailure({ nodeName, remaining, blocked, pdbs, kubectlOutput: all, triedWithoutEviction: evictionDisabled });
     if (wasSchedulable) {
-      const restored = await setSchedulable(ctx, params, nodeName, true).then(
+      const restored = await setCordon(ctx, params, nodeName, null).then(
         () => true,
         () => false,
       );
@@ -309,6 +317,6 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
   },
 
   async rollback(ctx: StepContext, params: KubeDrainParams, undo: KubeDrainUndo): Promise<void> {
-    if (undo.wasSchedulable) await setSchedulable(ctx, params, undo.nodeName, true);
+    if (undo.wasSchedulable) await setCordon(ctx, params, undo.nodeName, null);
   },
 };

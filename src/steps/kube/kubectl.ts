@@ -5,7 +5,7 @@
  */
 import { CommandError, SlipwayError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
-import { parseNodeJson, parsePdbList, parsePodList, type KubeNodeState, type KubePdb, type KubePod } from '../../facts/kubectl.js';
+import { CORDONED_BY_ANNOTATION, parseNodeJson, parsePdbList, parsePodList, type KubeNodeState, type KubePdb, type KubePod } from '../../facts/kubectl.js';
 import type { StepContext } from '../types.js';
 
 export interface KubectlParams {
@@ -66,6 +66,17 @@ function commandError(ctx: StepContext, argv: string[], r: { code: number; stdou
   return new CommandError({ host: ctx.remote.host, argv, code: r.code, stdout: r.stdout, stderr: r.stderr });
 }
 
-export async function setSchedulable(ctx: StepContext, params: KubectlParams, name: string, schedulable: boolean): Promise<void> {
-  await ctx.remote.run(kubectlArgv(params, schedulable ? 'uncordon' : 'cordon', name), execOptions(ctx));
+/**
+ * Cordons the node and records who did, or uncordons it and clears that, in one merge patch of
+ * the Node (one API call: never cordoned without the record, or the other way round).
+ * `cordonedBy`: the run (a cordon), or null (an uncordon, which removes the annotation).
+ */
+export async function setCordon(ctx: StepContext, params: KubectlParams, name: string, cordonedBy: string | null): Promise<void> {
+  const patch = { spec: { unschedulable: cordonedBy === null ? null : true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: cordonedBy } } };
+  await ctx.remote.run(kubectlArgv(params, 'patch', 'node', name, '--type', 'merge', '-p', JSON.stringify(patch)), execOptions(ctx));
+}
+
+/** Who cordoned the node, for the run's own cordon: the run id, or `slipway` outside a run. */
+export function cordonOwner(ctx: Pick<StepContext, 'runId'>): string {
+  return ctx.runId ?? 'slipway';
 }

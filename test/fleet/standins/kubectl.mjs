@@ -5,7 +5,8 @@
 //
 //   get nodes | get node NAME [-o json|name] | get pods [-A|-n NS] [--field-selector spec.nodeName=N] [-o json]
 //   get pdb [-A|-n NS] -o json | get daemonsets [-A|-n NS] [-o json] | version [-o json]
-//   cordon NAME | uncordon NAME
+//   get --raw /api/v1/nodes/NAME/proxy/healthz
+//   cordon NAME | uncordon NAME | patch node NAME [--type merge] -p JSON (unschedulable, annotations)
 //   drain NAME [--ignore-daemonsets] [--delete-emptydir-data] [--force] [--grace-period N]
 //              [--timeout D] [--disable-eviction] [--dry-run=client|server]
 //
@@ -13,6 +14,7 @@
 // every 5s (as kubectl does on HTTP 429) until --timeout; evicted pods of a ReplicaSet come back
 // on another schedulable node, other pods are gone. --disable-eviction deletes, bypassing PDBs.
 // A kubeconfig must exist (--kubeconfig, KUBECONFIG or ~/.kube/config), as with a real cluster.
+// Nodes are Ready (and their pods) as their kubelets post it: see "what kubelets post" below.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +68,66 @@ async function withState(fn) {
   }
 }
 
+// ---------------------------------------------------------------- what kubelets post
+
+// Each node's kubelet stand-in posts its status every second into the directory the fleet's
+// nodes share (see kubelet.mjs). A node whose kubelet posted within the grace period has the
+// Ready condition it posted; one that stopped posting is Unknown, as the node controller marks
+// it after --node-monitor-grace-period (40s by default; short here, FLEET_NODE_GRACE_MS). A node
+// no kubelet ever posted for keeps the state file's `ready`.
+const KUBELET_STATUS_DIR = process.env.FLEET_KUBELET_STATUS_DIR ?? '/run/fleet-apiserver/kubelet';
+const NODE_GRACE_MS = Number(process.env.FLEET_NODE_GRACE_MS ?? 5000);
+/** How fresh a post must be for the kubelet to count as answering now (the API server's proxy to it). */
+const KUBELET_ANSWERS_MS = 2500;
+/** A DaemonSet pod is Ready this long after its kubelet started (its containers' readiness). */
+const POD_READY_AFTER_MS = 1000;
+
+function kubeletStatus(name) {
+  try {
+    return JSON.parse(fs.readFileSync(`${KUBELET_STATUS_DIR}/${name}.json`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** The Node's Ready condition: from what its kubelet posted, or the state file's `ready`. */
+function readyCondition(n) {
+  const posted = kubeletStatus(n.name);
+  if (!posted) {
+    return n.ready === false
+      ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'kubelet is not ready' }
+      : { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+  }
+  const heartbeat = iso(posted.heartbeat);
+  if (Date.now() - posted.heartbeat > NODE_GRACE_MS) {
+    return { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: heartbeat };
+  }
+  return { type: 'Ready', status: posted.ready ? 'True' : 'False', reason: posted.reason, message: posted.message, lastHeartbeatTime: heartbeat };
+}
+
+/** Whether a pod on a node is Ready: its node Ready, and its kubelet up long enough to have started it. */
+function podReady(p) {
+  if (!p.node) return false;
+  const posted = kubeletStatus(p.node);
+  if (!posted) return true;
+  const node = { name: p.node };
+  return readyCondition(node).status === 'True' && posted.heartbeat - posted.started >= POD_READY_AFTER_MS;
+}
+
+/** `kubectl get --raw /api/v1/nodes/NAME/proxy/healthz`: the API server asks the node's kubelet. */
+function getRaw(state, rawPath) {
+  const m = /^\/api\/v1\/nodes\/([^/]+)\/proxy\/healthz$/.exec(rawPath);
+  if (!m) throw new KubectlError('Error from server (NotFound): the server could not find the requested resource');
+  const n = findNode(state, m[1]);
+  const posted = kubeletStatus(n.name);
+  if (posted && Date.now() - posted.heartbeat > KUBELET_ANSWERS_MS) {
+    throw new KubectlError('Error from server: error trying to reach service: dial tcp 127.0.0.1:10250: connect: connection refused');
+  }
+  out('ok');
+}
+
 // ---------------------------------------------------------------- shapes
 
 function goDuration(ms) {
@@ -101,12 +163,16 @@ function nodeJson(n) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, ...(n.labels ?? {}) }, creationTimestamp: new Date(n.created ?? 0).toISOString().replace(/\.\d+Z$/, 'Z') },
+    metadata: {
+      name: n.name,
+      labels: { 'kubernetes.io/hostname': n.name, ...(n.labels ?? {}) },
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...(n.annotations ?? {}) },
+      creationTimestamp: new Date(n.created ?? 0).toISOString().replace(/\.\d+Z$/, 'Z') },
     spec: n.unschedulable
       ? { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: new Date(n.cordonedAt ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z') }] }
       : {},
     status: {
-      conditions: [{ type: 'Ready', status: n.ready === false ? 'False' : 'True', reason: n.ready === false ? 'KubeletNotReady' : 'KubeletReady' }],
+      conditions: [readyCondition(n)],
       nodeInfo: { kubeletVersion: n.kubeletVersion, kubeProxyVersion: n.kubeletVersion, containerRuntimeVersion: n.containerRuntimeVersion ?? '', operatingSystem: 'linux', architecture: 'amd64' },
     },
   };
@@ -129,7 +195,9 @@ function podJson(p) {
     kind: 'Pod',
     metadata: { name: p.name, namespace: p.namespace, labels: p.labels ?? {}, ...(owner ? { ownerReferences: owner } : {}) },
     spec: { nodeName: p.node || undefined, volumes: (p.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : []) },
-    status: { phase: p.node ? 'Running' : 'Pending' },
+    status: p.node
+      ? { phase: 'Running', conditions: [{ type: 'Ready', status: podReady(p) ? 'True' : 'False' }], containerStatuses: [{ name: p.container ?? 'main', ready: podReady(p), restartCount: 0 }] }
+      : { phase: 'Pending' },
   };
 }
 
@@ -246,7 +314,7 @@ function get(state, args, flags) {
     if (output === 'name') return out(nodes.map((n) => `node/${n.name}\n`).join(''));
     const rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']];
     for (const n of nodes) {
-      const status = `${n.ready === false ? 'NotReady' : 'Ready'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
+      const status = `${readyCondition(n).status === 'True' ? 'Ready' : 'NotReady'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
       rows.push([n.name, status, n.roles?.join(',') || '<none>', age(n.created), n.kubeletVersion]);
     }
     return out(table(rows));
@@ -277,7 +345,7 @@ function get(state, args, flags) {
     const head = ns === undefined ? ['NAMESPACE'] : [];
     const rows = [[...head, 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(output === 'wide' ? ['NODE'] : [])]];
     for (const p of pods) {
-      rows.push([...(ns === undefined ? [p.namespace] : []), p.name, p.node ? '1/1' : '0/1', p.node ? 'Running' : 'Pending', '0', age(p.created), ...(output === 'wide' ? [p.node || '<none>'] : [])]);
+      rows.push([...(ns === undefined ? [p.namespace] : []), p.name, podReady(p) ? '1/1' : '0/1', p.node ? 'Running' : 'Pending', '0', age(p.created), ...(output === 'wide' ? [p.node || '<none>'] : [])]);
     }
     return out(table(rows));
   }
@@ -313,6 +381,41 @@ async function setSchedulable(name, unschedulable, flags) {
       n.cordonedAt = unschedulable ? Date.now() : undefined;
     }
     out(`node/${name} ${verb}${suffix}\n`);
+  });
+}
+
+// `kubectl patch node NAME [--type merge|strategic] -p JSON`: spec.unschedulable and
+// metadata.annotations (null removes one), as a JSON merge patch does them.
+async function patchNode(rest, flags) {
+  const [kind, name] = rest;
+  if (!['node', 'nodes', 'no'].includes(kind) || !name || rest.length !== 2) throw new KubectlError('error: the fleet\'s kubectl patches one node: patch node NAME -p PATCH');
+  const type = flags.type ?? 'strategic';
+  if (type !== 'merge' && type !== 'strategic') throw new KubectlError(`error: --type must be one of [json merge strategic], not "${type}"`);
+  const text = flags.patch ?? flags.p;
+  if (typeof text !== 'string') throw new KubectlError('error: must specify --patch or --patch-file containing the contents of the patch');
+  let patch;
+  try {
+    patch = JSON.parse(text);
+  } catch (e) {
+    throw new KubectlError(`error: unable to parse "${text}": yaml: ${e.message}`);
+  }
+  const suffix = dryRunSuffix(flags);
+  await withState((state) => {
+    const n = findNode(state, name);
+    const before = JSON.stringify([Boolean(n.unschedulable), n.annotations ?? {}]);
+    const next = { unschedulable: Boolean(n.unschedulable), annotations: { ...(n.annotations ?? {}) } };
+    if (patch.spec && 'unschedulable' in patch.spec) next.unschedulable = patch.spec.unschedulable === true;
+    for (const [k, v] of Object.entries(patch.metadata?.annotations ?? {})) {
+      if (v === null) delete next.annotations[k];
+      else next.annotations[k] = String(v);
+    }
+    const same = JSON.stringify([next.unschedulable, next.annotations]) === before;
+    if (!suffix && !same) {
+      if (next.unschedulable !== Boolean(n.unschedulable)) n.cordonedAt = next.unschedulable ? Date.now() : undefined;
+      n.unschedulable = next.unschedulable;
+      n.annotations = next.annotations;
+    }
+    out(`node/${name} patched${same ? ' (no change)' : ''}${suffix}\n`);
   });
 }
 
@@ -435,12 +538,16 @@ async function main(argv) {
   checkKubeconfig(flags);
   switch (verb) {
     case 'get':
-      get(readState(), rest, flags);
+      if (flags.raw !== undefined) getRaw(readState(), String(flags.raw));
+      else get(readState(), rest, flags);
       return 0;
     case 'cordon':
     case 'uncordon':
       if (rest.length !== 1) throw new KubectlError('error: USAGE: cordon NODE [flags]\nSee \'kubectl cordon -h\' for help and examples');
       await setSchedulable(rest[0], verb === 'cordon', flags);
+      return 0;
+    case 'patch':
+      await patchNode(rest, flags);
       return 0;
     case 'drain':
       if (rest.length !== 1) throw new KubectlError('error: USAGE: drain NODE [flags]\nSee \'kubectl drain -h\' for help and examples');

@@ -13,6 +13,7 @@
 //
 // Bundled at `fleet up` (test/fleet/bundle.ts): imports kubelet-flags.json and @grpc/grpc-js.
 import fs from 'node:fs';
+import os from 'node:os';
 import table from './kubelet-flags.json';
 import { rpcError, runtimeClient } from './lib/cri.mjs';
 
@@ -119,6 +120,58 @@ async function checkRuntime(endpoint) {
   commandFailed(`failed to run Kubelet: validate service connection: validate CRI ${last.api} runtime API for endpoint ${JSON.stringify(endpoint)}: ${why}`);
 }
 
+// Node status, as the kubelet posts it to the API server: here a file in the directory the
+// fleet's nodes share (/run/fleet-apiserver), which cp-1's kubectl reads. Every second: the
+// runtime's CRI Status (RuntimeReady and NetworkReady, as kubelet's runtime-state check asks
+// it), with the message kubelet gives the Ready condition when one is false. A kubelet that
+// stops posting goes NotReady (Unknown) after kubectl's grace period, as the node controller
+// does after --node-monitor-grace-period.
+const STATUS_DIR = '/run/fleet-apiserver/kubelet';
+
+function postNodeStatus(endpoint, api) {
+  const node = os.hostname();
+  const started = Date.now();
+  const client = runtimeClient(api, endpoint);
+  const post = async () => {
+    let ready = true;
+    let message = 'kubelet is posting ready status';
+    try {
+      const r = await client.call('Status', { verbose: false }, { timeoutMs: 2_000 });
+      const conditions = r?.status?.conditions ?? [];
+      const notReady = conditions.filter((c) => (c.type === 'RuntimeReady' || c.type === 'NetworkReady') && !c.status);
+      const runtime = notReady.find((c) => c.type === 'RuntimeReady');
+      const network = notReady.find((c) => c.type === 'NetworkReady');
+      if (runtime) {
+        ready = false;
+        message = `container runtime status check may not have completed yet: RuntimeReady=false reason:${runtime.reason} message:${runtime.message}`;
+      } else if (network) {
+        ready = false;
+        message = `container runtime network not ready: NetworkReady=false reason:${network.reason} message:${network.message}`;
+      }
+    } catch (err) {
+      ready = false;
+      message = `container runtime is down: ${rpcError(err)}`;
+    }
+    const status = { node, version: VERSION, started, heartbeat: Date.now(), ready, reason: ready ? 'KubeletReady' : 'KubeletNotReady', message };
+    try {
+      fs.mkdirSync(STATUS_DIR, { recursive: true });
+      const tmp = `${STATUS_DIR}/.${node}.${process.pid}`;
+      fs.writeFileSync(tmp, JSON.stringify(status) + '\n');
+      fs.renameSync(tmp, `${STATUS_DIR}/${node}.json`);
+    } catch {
+      // no shared directory (a node outside a fleet): nothing to post to
+    }
+  };
+  let posting = false;
+  const tick = () => {
+    if (posting) return;
+    posting = true;
+    post().finally(() => (posting = false));
+  };
+  tick();
+  setInterval(tick, 1000);
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const flags = parseFlags(argv);
@@ -128,6 +181,7 @@ async function main() {
   fs.writeFileSync('/run/kubelet/argv', JSON.stringify(argv) + '\n');
   process.stderr.write(klog('I', 'server.go:415', `"Kubelet version" kubeletVersion="${VERSION}"`));
   process.stderr.write(klog('I', 'kuberuntime_manager.go:244', `"Container runtime initialized" containerRuntime="remote" apiVersion="${api}"`));
+  postNodeStatus(endpoint.startsWith('/') ? `unix://${endpoint}` : endpoint, api);
   const stop = () => process.exit(0);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

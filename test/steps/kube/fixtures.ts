@@ -4,7 +4,7 @@
 export function podJson(
   namespace: string,
   name: string,
-  opts: { owner?: string; labels?: Record<string, string>; emptyDir?: boolean; mirror?: boolean; phase?: string } = {},
+  opts: { owner?: string; labels?: Record<string, string>; emptyDir?: boolean; mirror?: boolean; phase?: string; ready?: boolean } = {},
 ): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -25,7 +25,7 @@ export function podJson(
         ...(opts.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : []),
       ],
     },
-    status: { phase: opts.phase ?? 'Running' },
+    status: { phase: opts.phase ?? 'Running', ...(opts.ready !== undefined ? { conditions: [{ type: 'Ready', status: opts.ready ? 'True' : 'False' }] } : {}) },
   };
 }
 

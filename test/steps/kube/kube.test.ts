@@ -13,7 +13,7 @@ import {
 import { kubeUncordonStep, paramsSchema as uncordonSchema } from '../../../src/steps/kube/uncordon.js';
 import type { StepContext } from '../../../src/steps/types.js';
 import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
-import { contextFor, testNode } from '../helpers.js';
+import { contextFor, testNode, CommandOnlyRemote } from '../helpers.js';
 import { podJson, podList } from './fixtures.js';
 
 interface FakePdb {
@@ -28,10 +28,12 @@ interface FakePdb {
  * uncordon and drain with DaemonSets, PodDisruptionBudgets, --timeout and --disable-eviction,
  * printing kubectl's messages.
  */
-class FakeKubectl implements Remote {
+class FakeKubectl extends CommandOnlyRemote {
   readonly host = 'cp-1';
   readonly calls: string[][] = [];
   unschedulable = new Map<string, boolean>([['node-1', false]]);
+  /** Node name -> its annotations. */
+  annotations = new Map<string, Record<string, string>>();
   pods: Array<Record<string, unknown>> = [];
   pdbs: FakePdb[] = [];
 
@@ -54,7 +56,20 @@ class FakeKubectl implements Remote {
     if (verb === 'get' && what === 'node') {
       if (!this.unschedulable.has(name ?? '')) return out('', 1, `Error from server (NotFound): nodes "${name}" not found\n`);
       const spec = this.unschedulable.get(name ?? '') ? { unschedulable: true } : {};
-      return out(JSON.stringify({ kind: 'Node', metadata: { name }, spec }));
+      return out(JSON.stringify({ kind: 'Node', metadata: { name, annotations: this.annotations.get(name ?? '') ?? {} }, spec }));
+    }
+    if (verb === 'patch' && what === 'node') {
+      const node = name ?? '';
+      expect(args.slice(3)).toEqual(['--type', 'merge', '-p', expect.any(String)]);
+      const patch = JSON.parse(args[6] ?? '{}') as { spec?: { unschedulable?: boolean | null }; metadata?: { annotations?: Record<string, string | null> } };
+      if (patch.spec && 'unschedulable' in patch.spec) this.unschedulable.set(node, patch.spec.unschedulable === true);
+      const mine = { ...(this.annotations.get(node) ?? {}) };
+      for (const [k, v] of Object.entries(patch.metadata?.annotations ?? {})) {
+        if (v === null) delete mine[k];
+        else mine[k] = v;
+      }
+      this.annotations.set(node, mine);
+      return out(`node/${node} patched\n`);
     }
     if (verb === 'get' && what === 'pods') {
       const node = args[args.indexOf('--field-selector') + 1]?.replace('spec.nodeName=', '');
@@ -110,20 +125,11 @@ class FakeKubectl implements Remote {
     return out('', 1, `error: unknown command "${argv.join(' ')}"\n`);
   }
 
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  writeFile(): Promise<void> {
-    return Promise.resolve();
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
-  }
 }
 
 function onControlPlane(remote: Remote): StepContext {
   // The step runs on cp-1 for node-1.
-  return { ...contextFor(remote), node: testNode('node-1') };
+  return { ...contextFor(remote), node: testNode('node-1'), runId: 'run-7' };
 }
 
 describe('kube.cordon and kube.uncordon', () => {
@@ -133,27 +139,57 @@ describe('kube.cordon and kube.uncordon', () => {
     expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'change', summary: 'cordon node node-1 (schedulable)' });
     const undo = await kubeCordonStep.apply(ctx, {}, await kubeCordonStep.facts(ctx, {}));
     expect(undo).toEqual({ nodeName: 'node-1', wasSchedulable: true });
-    expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'ok', summary: 'node node-1 is cordoned' });
+    // Cordoned and marked in one patch, naming the run.
+    expect(kube.calls.filter((c) => c[1] === 'patch')).toEqual([
+      ['kubectl', 'patch', 'node', 'node-1', '--type', 'merge', '-p', '{"spec":{"unschedulable":true},"metadata":{"annotations":{"slipway/cordoned-by":"run-7"}}}'],
+    ]);
+    expect(kube.annotations.get('node-1')).toEqual({ 'slipway/cordoned-by': 'run-7' });
+    expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({ status: 'ok', summary: 'node node-1 is cordoned by slipway run run-7' });
     const again = await kubeCordonStep.apply(ctx, {}, await kubeCordonStep.facts(ctx, {}));
     expect(again).toEqual({ nodeName: 'node-1', wasSchedulable: false });
-    expect(kube.calls.filter((c) => c[1] === 'cordon')).toEqual([['kubectl', 'cordon', 'node-1']]);
+    expect(kube.calls.filter((c) => c[1] === 'patch')).toHaveLength(1);
     await kubeCordonStep.rollback(ctx, {}, again);
     expect(kube.unschedulable.get('node-1')).toBe(true);
     await kubeCordonStep.rollback(ctx, {}, undo);
     expect(kube.unschedulable.get('node-1')).toBe(false);
+    expect(kube.annotations.get('node-1')).toEqual({});
   });
 
-  it('uncordons, and rollback cordons again only a node that was cordoned', async () => {
+  it('a node cordoned by someone else stays cordoned: cordon and uncordon say so and leave it', async () => {
     const kube = new FakeKubectl();
     kube.unschedulable.set('node-1', true);
     const ctx = onControlPlane(kube);
+    expect(kubeCordonStep.check({}, await kubeCordonStep.facts(ctx, {}))).toEqual({
+      status: 'ok',
+      summary: 'node node-1 is cordoned before this run, not by slipway: it stays cordoned after the run',
+    });
+    expect(kubeUncordonStep.check({}, await kubeUncordonStep.facts(ctx, {}))).toEqual({ status: 'ok', summary: 'node node-1 stays cordoned: cordoned before this run, not by slipway' });
+    expect(await kubeUncordonStep.apply(ctx, {}, await kubeUncordonStep.facts(ctx, {}))).toEqual({ nodeName: 'node-1', wasCordoned: false });
+    expect(kube.unschedulable.get('node-1')).toBe(true);
+    expect(kube.calls.filter((c) => c[1] !== 'get')).toEqual([]);
+    // force: true lifts it, and rollback puts the plain cordon back.
+    const undo = await kubeUncordonStep.apply(ctx, { force: true }, await kubeUncordonStep.facts(ctx, { force: true }));
+    expect(kube.unschedulable.get('node-1')).toBe(false);
+    await kubeUncordonStep.rollback(ctx, { force: true }, undo);
+    expect(kube.calls.at(-1)).toEqual(['kubectl', 'cordon', 'node-1']);
+    expect(kube.unschedulable.get('node-1')).toBe(true);
+  });
+
+  it('uncordons a node slipway cordoned, clearing the record; rollback cordons it again with it', async () => {
+    const kube = new FakeKubectl();
+    kube.unschedulable.set('node-1', true);
+    kube.annotations.set('node-1', { 'slipway/cordoned-by': 'run-7' });
+    const ctx = onControlPlane(kube);
+    expect(kubeUncordonStep.check({}, await kubeUncordonStep.facts(ctx, {}))).toEqual({ status: 'change', summary: 'uncordon node node-1 (cordoned by slipway run run-7)' });
     const undo = await kubeUncordonStep.apply(ctx, {}, await kubeUncordonStep.facts(ctx, {}));
-    expect(undo).toEqual({ nodeName: 'node-1', wasCordoned: true });
+    expect(undo).toEqual({ nodeName: 'node-1', wasCordoned: true, cordonedBy: 'run-7' });
+    expect(kube.annotations.get('node-1')).toEqual({});
     expect(kubeUncordonStep.check({}, await kubeUncordonStep.facts(ctx, {}))).toEqual({ status: 'ok', summary: 'node node-1 is schedulable' });
     await kubeUncordonStep.rollback(ctx, {}, await kubeUncordonStep.apply(ctx, {}, await kubeUncordonStep.facts(ctx, {})));
     expect(kube.unschedulable.get('node-1')).toBe(false);
     await kubeUncordonStep.rollback(ctx, {}, undo);
     expect(kube.unschedulable.get('node-1')).toBe(true);
+    expect(kube.annotations.get('node-1')).toEqual({ 'slipway/cordoned-by': 'run-7' });
   });
 
   it('uses nodeName and kubeconfig, and says clearly when the node is not in the cluster', async () => {
@@ -162,7 +198,8 @@ describe('kube.cordon and kube.uncordon', () => {
     const ctx = onControlPlane(kube);
     const params = { nodeName: 'ip-10-0-0-11.ec2.internal', kubeconfig: '/etc/kubernetes/admin.conf' };
     await kubeCordonStep.apply(ctx, params, await kubeCordonStep.facts(ctx, params));
-    expect(kube.calls.at(-1)).toEqual(['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', 'cordon', 'ip-10-0-0-11.ec2.internal']);
+    expect(kube.calls.at(-1)?.slice(0, 5)).toEqual(['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', 'patch', 'node']);
+    expect(kube.calls.at(-1)?.[5]).toBe('ip-10-0-0-11.ec2.internal');
     const lost = { ...ctx, node: testNode('node-9') };
     await expect(kubeCordonStep.facts(lost, {})).rejects.toThrow(/node 'node-9' is not in the cluster .*set nodeName/);
   });
@@ -191,6 +228,8 @@ describe('kube.drain', () => {
     const undo = await kubeDrainStep.apply(ctx, params, await kubeDrainStep.facts(ctx, params));
     expect(undo).toEqual({ nodeName: 'node-1', wasSchedulable: true, evicted: ['default/web-0', 'default/api-7d9c'], evictionDisabled: false });
     expect(kube.calls.find((c) => c[1] === 'drain')).toEqual(['kubectl', 'drain', 'node-1', '--ignore-daemonsets', '--grace-period=30', '--timeout=60s']);
+    // slipway cordons the node itself first, with its record, before kubectl drain would.
+    expect(kube.annotations.get('node-1')).toEqual({ 'slipway/cordoned-by': 'run-7' });
     expect(kubeDrainStep.check(params, await kubeDrainStep.facts(ctx, params))).toEqual({
       status: 'ok',
       summary: 'node node-1 is cordoned and has no pods to evict (2 DaemonSet or static pods stay)',
@@ -202,6 +241,7 @@ describe('kube.drain', () => {
     expect(kube.unschedulable.get('node-1')).toBe(true);
     await kubeDrainStep.rollback(ctx, params, undo);
     expect(kube.unschedulable.get('node-1')).toBe(false);
+    expect(kube.annotations.get('node-1')).toEqual({});
     expect(kube.calls.filter((c) => c[1] === 'drain').length).toBe(drains + 1);
   });
 
@@ -217,6 +257,7 @@ describe('kube.drain', () => {
     await expect(failure).rejects.toThrow(/set `timeout` and `disableEviction: afterTimeout`/);
     await expect(failure).rejects.toThrow(/node node-1 was uncordoned again/);
     expect(kube.unschedulable.get('node-1')).toBe(false);
+    expect(kube.annotations.get('node-1')).toEqual({});
   });
 
   it('with disableEviction: afterTimeout, drains past the budget on a second run', async () => {

@@ -17,8 +17,8 @@ import {
   type TarballUndo,
 } from '../../../src/steps/pkg/install.js';
 import { LocalRemote } from '../../../src/transport/local.js';
-import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
-import { contextFor, tempDir } from '../helpers.js';
+import type { ExecOptions, ExecResult } from '../../../src/transport/types.js';
+import { contextFor, tempDir, CommandOnlyRemote } from '../helpers.js';
 
 const OLD = '1.4.13~ds1-1~deb11u4';
 const NEW = '1.6.20~ds1-1+deb12u1';
@@ -27,7 +27,7 @@ const NEW = '1.6.20~ds1-1+deb12u1';
  * A Debian node's dpkg and apt for one package: what is installed and held, what the
  * repository offers, and whether `apt-get update` has fetched it yet.
  */
-class AptNode implements Remote {
+class AptNode extends CommandOnlyRemote {
   readonly host = 'node-1';
   readonly calls: string[][] = [];
   installed: string | null = OLD;
@@ -101,15 +101,6 @@ class AptNode implements Remote {
     return out('', 127, `${cmd}: command not found\n`);
   }
 
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  writeFile(): Promise<void> {
-    return Promise.resolve();
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
-  }
 }
 
 const aptFacts = (over: Partial<PackageFacts>): PackageFacts => ({ method: 'apt', installed: OLD, held: false, available: [OLD, NEW], ...over });

@@ -8,8 +8,8 @@ import {
   type ServiceAction,
   type SystemdServiceParams,
 } from '../../../src/steps/systemd/service.js';
-import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
-import { contextFor } from '../helpers.js';
+import type { ExecOptions, ExecResult } from '../../../src/transport/types.js';
+import { contextFor, CommandOnlyRemote } from '../helpers.js';
 import { validateWithSchema } from '../../../src/playbook/input/json-schema.js';
 
 const schemaErrors = (params: unknown) => validateWithSchema(paramsSchema, params);
@@ -123,7 +123,7 @@ describe('systemd.service plan and check', () => {
  * A node's systemd, just enough of it: `show`, `start`, `stop`, `restart`, `enable`, `disable`
  * and `daemon-reload`, with unit files that may be "written" but not yet loaded.
  */
-class FakeSystemd implements Remote {
+class FakeSystemd extends CommandOnlyRemote {
   readonly host = 'node-1';
   readonly calls: string[][] = [];
   loaded = true;
@@ -188,15 +188,6 @@ class FakeSystemd implements Remote {
     return ok();
   }
 
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  writeFile(): Promise<void> {
-    return Promise.resolve();
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
-  }
 }
 
 describe('systemd.service apply and rollback', () => {
