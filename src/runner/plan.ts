@@ -15,7 +15,8 @@ import { checkLane } from './lane-check.js';
 import type { FactsReader } from './lane.js';
 import { processSecrets, type SecretValues } from './redact.js';
 import { RemoteResolver } from './remotes.js';
-import { RollingControl } from './rolling.js';
+import { RollingControl, type WindowLimits } from './rolling.js';
+import { windowLimits } from './window.js';
 
 export interface EngineInput {
   playbook: Playbook;
@@ -99,7 +100,9 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
       { concurrency: input.planConcurrency ?? 16 },
     );
     const batches = planBatches(input.hosts, input.playbook.rolling);
-    predictRolling(nodes, batches, input.playbook.rolling);
+    const rolling = input.playbook.rolling;
+    const windowed = input.hosts.filter((h) => !rolling.serialFirst.some((g) => h.groups.includes(g)));
+    await predictRolling(nodes, batches, rolling, await windowLimits(rolling, windowed, resolver));
     return (input.secrets ?? processSecrets).redactData({
       playbook: input.playbook.file,
       playbookName: input.playbook.name,
@@ -117,23 +120,28 @@ export function wouldFail(node: NodePlan): boolean {
 }
 
 /**
- * The rolling policy over the predicted outcomes, batch by batch, as the run applies it: once a
- * batch holds a node that would fail past the budget, the batches after it would not start. (A
- * node of the same batch is started with it; when it stops depends on timing, so the plan leaves
- * it as checked.)
+ * The rolling policy over the predicted outcomes, as the run applies it: once a node would fail
+ * past the budget, the nodes after it would not start. Batches: the batches after the one that
+ * holds it. A window (maxUnavailable): the nodes it would not have started yet, with every node
+ * taken to last as long (nodes end in the order they start). A node already in flight then is
+ * started with it; when it stops depends on timing, so the plan leaves it as checked.
  */
-function predictRolling(nodes: NodePlan[], batches: string[][], policy: RollingPolicy): void {
-  const rolling = new RollingControl(policy, nodes.length, { emit: () => undefined });
+async function predictRolling(nodes: NodePlan[], batches: string[][], policy: RollingPolicy, window: WindowLimits | undefined): Promise<void> {
+  const rolling = new RollingControl({ ...policy, pause: 0 }, nodes.length, { emit: () => undefined });
   const byHost = new Map(nodes.map((n) => [n.host, n]));
-  for (const batch of batches) {
-    const plans = batch.flatMap((h) => byHost.get(h) ?? []);
-    const stop = rolling.stopReason;
-    if (stop !== undefined) {
-      for (const n of plans) n.notStarted = stop;
-      continue;
-    }
-    for (const n of plans) if (wouldFail(n)) rolling.noteNodeEnd(n.host, n.reachable ? 'failed' : 'unreachable');
-  }
+  const started = new Set<string>();
+  await rolling.runBatches(
+    batches,
+    async (host) => {
+      started.add(host);
+      await Promise.resolve(); // it ends after the window has filled, as a real node does
+      const n = byHost.get(host);
+      if (n && wouldFail(n)) rolling.noteNodeEnd(host, n.reachable ? 'failed' : 'unreachable');
+    },
+    window,
+  );
+  const stop = rolling.stopReason;
+  if (stop !== undefined) for (const n of nodes) if (!started.has(n.host)) n.notStarted = stop;
 }
 
 export function planExitCode(plan: Plan): ExitCode {

@@ -185,7 +185,7 @@ steps:
   - id: slow
     uses: command
     with:
-      argv: [sh, -c, 'mkdir -p ${dir} && echo slow >> ${dir}/applied.log && sleep 3 && touch ${dir}/slow.done']
+      argv: [sh, -c, 'mkdir -p ${dir} && echo slow >> ${dir}/applied.log && until [ -e ${dir}/release ]; do sleep 0.1; done && touch ${dir}/slow.done']
       creates: ${dir}/slow.done
   - id: after
     uses: command
@@ -197,7 +197,11 @@ steps:
     await until('the slow step on node-1', () => evs().some((e) => e.type === 'step.start' && e.step === 'slow'));
     const runId = String(evs().find((e) => e.type === 'run.start')?.runId);
 
-    const stop = await slipway(['stop', '--wait'], { env: env() });
+    // node-1's step is held until the stop has reached the run: then it may finish.
+    const stopping = slipway(['stop', '--wait'], { env: env() });
+    await until('the run to take the stop request', () => run.out().includes('slipway: stopped by slipway stop ('));
+    await f.fleet.node('node-1').writeFile(`${dir}/release`, '');
+    const stop = await stopping;
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toContain(`run ${runId}: stop requested; no new step starts, the steps in flight finish (slipway run, pid ${run.child.pid})`);
     expect(stop.stdout).toContain(`run ${runId} stopped; continue it with: slipway resume ${runId}`);
@@ -215,6 +219,7 @@ steps:
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`run ${runId} is not under way`);
 
+    await f.fleet.node('node-2').exec(['sh', '-c', `mkdir -p ${dir} && touch ${dir}/release`]);
     const resumed = await slipway(['resume', runId, '--output', 'json'], { env: env() });
     expect(resumed.code, resumed.stderr).toBe(0);
     const rs = events(resumed.stdout);

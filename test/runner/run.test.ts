@@ -221,6 +221,9 @@ describe('plan in memory', () => {
     expect((await plan('{batch: 2, maxFailed: 0, onFailure: continue}')).nodes.map((n) => n.notStarted !== undefined)).toEqual([false, false, true]);
     expect((await plan('{batch: 1, maxFailed: 1, onFailure: rollback}')).nodes.every((n) => n.notStarted === undefined)).toBe(true);
     expect((await plan('{batch: 1, maxFailed: 1, onFailure: stop}')).nodes.map((n) => n.notStarted)).toEqual([undefined, 'node n1 failed (onFailure: stop)', 'node n1 failed (onFailure: stop)']);
+    // A window of 2: n2 is in flight when n1 fails; n3 would not be started.
+    expect((await plan('{maxUnavailable: 2, maxFailed: 0, onFailure: continue}')).nodes.map((n) => n.notStarted !== undefined)).toEqual([false, false, true]);
+    expect((await plan('{maxUnavailable: 1, maxFailed: 0, onFailure: continue}')).nodes.map((n) => n.notStarted !== undefined)).toEqual([false, true, true]);
   });
 
   it('shows step names with vars substituted, per node, in the plan and in the run\'s events', async () => {
