@@ -4,7 +4,7 @@ import os from 'node:os';
 import { EXIT, InputError } from '../errors.js';
 import { liveOwnerOf, type LockOwner } from '../runner/node-locks.js';
 import { allRunIds, runDirOf } from '../runner/run-store.js';
-import { STOP_SIGNAL, writeStopRequest } from '../runner/stop-request.js';
+import { STOP_SIGNAL, stopRefusal, writeStopRequest } from '../runner/stop-request.js';
 import { parse } from './args.js';
 import { printOut } from './output.js';
 
@@ -13,6 +13,8 @@ export async function stop(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { wait: { type: 'boolean' } }, usage);
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
   const { runId, owner } = await runToStop(positionals[0]);
+  const refused = stopRefusal(runId, owner);
+  if (refused) throw new InputError(refused);
   const dir = runDirOf(runId).dir;
   await writeStopRequest(dir);
   // At once when the run is on this machine; otherwise it sees the request within a second.

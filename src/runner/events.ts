@@ -43,6 +43,8 @@ export interface RunStartEvent extends Base {
   inventory: string;
   hosts: string[];
   batches: string[][];
+  /** With rolling.maxUnavailable: the last batch is a window of at most this many nodes at once. */
+  window?: number;
   steps: Array<{ id: string; name: string; uses: string }>;
   playbookHash: string;
   inventoryHash: string;
@@ -56,6 +58,8 @@ export interface RunResumeEvent extends Base {
   /** The run's shape, as in run.start, for subscribers that draw it. */
   hosts: string[];
   batches: string[][];
+  /** With rolling.maxUnavailable: the last batch is a window of at most this many nodes at once. */
+  window?: number;
   steps: Array<{ id: string; name: string; uses: string }>;
 }
 export interface BatchPauseEvent extends Base {

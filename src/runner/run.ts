@@ -59,7 +59,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     await resolver.close();
     throw err;
   });
-  const shape = { hosts: options.hosts.map((h) => h.name), batches, steps: playbook.steps.map((s) => ({ id: s.id, name: stepTitle(s, playbook, undefined, options.extraVars), uses: s.uses })) };
+  const shape = { hosts: options.hosts.map((h) => h.name), batches, ...(window ? { window: window.max } : {}), steps: playbook.steps.map((s) => ({ id: s.id, name: stepTitle(s, playbook, undefined, options.extraVars), uses: s.uses })) };
   if (options.resume) {
     // Fold the earlier passes in, then announce the resume in the same journal.
     sink.state = options.resume.state;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { LockOwner } from './node-locks.js';
 
 export const STOP_SIGNAL = 'SIGUSR2';
 
@@ -47,4 +48,14 @@ export function clearStopRequest(runDir: string): void {
 export function stopRequestReason(r: StopRequest): string {
   const where = r.machine === os.hostname() ? '' : ` on ${r.machine}`;
   return `stopped by slipway stop (${r.user}, pid ${r.pid}${where}, at ${r.requestedAt.replace('T', ' ').slice(0, 19)})`;
+}
+
+/**
+ * Why a live run's process is not to be stopped, or undefined when it may be: a rollback undoes
+ * a node's changes newest first, and stopped halfway it would leave a mix (and it does not take
+ * the request: the signal would end it).
+ */
+export function stopRefusal(runId: string, owner: Pick<LockOwner, 'command' | 'pid'>): string | undefined {
+  if (owner.command !== 'rollback') return undefined;
+  return `run ${runId} is being rolled back (slipway rollback, pid ${owner.pid}); a rollback is not stopped halfway: let it finish, or press Ctrl-C in its terminal`;
 }

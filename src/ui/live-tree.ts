@@ -10,7 +10,7 @@ import { figures, Listr, ListrDefaultRendererLogLevels, ListrTaskState } from 'l
 import type { EventListener, NodeOutcome, RunEvent, RunStartEvent } from '../runner/events.js';
 
 /** What the tree is drawn from: run.start, or run.resume for a resumed run. */
-type RunShape = Pick<RunStartEvent, 'hosts' | 'batches' | 'steps'>;
+type RunShape = Pick<RunStartEvent, 'hosts' | 'batches' | 'steps' | 'window'>;
 
 type Outcome =
   | { kind: 'ok' | 'changed'; summary: string }
@@ -228,7 +228,11 @@ export class LiveTree {
   }
 
   private batchTitle(index: number, hosts: string[]): string {
-    return `batch ${index + 1}/${this.start?.batches.length ?? 0}: ${hosts.join(', ')}`;
+    const total = this.start?.batches.length ?? 0;
+    const window = this.start?.window;
+    // The last batch of a maxUnavailable run is a window: nodes start as others end.
+    if (window !== undefined && index === total - 1 && hosts.length > 1) return `${hosts.length} nodes, at most ${window} at a time: ${hosts.join(', ')}`;
+    return `batch ${index + 1}/${total}: ${hosts.join(', ')}`;
   }
 
   private notStarted(): string {

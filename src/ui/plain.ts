@@ -7,7 +7,7 @@ const MARK = { ok: 'ok', changed: 'changed', skipped: 'skipped' } as const;
 export function formatPlainEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run.start':
-      return `run ${e.runId}: ${e.playbookName} on ${e.hosts.length} node(s) in ${e.batches.length} batch(es)`;
+      return `run ${e.runId}: ${e.playbookName} on ${e.hosts.length} node(s) ${e.window !== undefined ? `at most ${e.window} at a time` : `in ${e.batches.length} batch(es)`}`;
     case 'run.resume': {
       const done = Object.values(e.done).reduce((n, steps) => n + steps.length, 0);
       return `resuming run ${e.runId}: ${e.hosts.length} node(s); ${done} step(s) done before are re-checked, not applied again${e.forced ? ' (--force: inputs changed)' : ''}`;

@@ -184,6 +184,7 @@ describe('a window instead of batches (maxUnavailable)', () => {
   it('maxUnavailable 2 over 6 nodes of unequal speed: never more than two in flight, no idle slot while nodes wait', async () => {
     const { code, evs } = await runWith('  maxUnavailable: 2', work);
     expect(code).toBe(0);
+    expect(evs[0]).toMatchObject({ type: 'run.start', batches: [['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6']], window: 2 });
     const m = moments(evs);
     expect(Math.max(...m.map((x) => x.length))).toBe(2);
     // No barrier: while slow node-1 holds one slot, other nodes pass through the second one.
