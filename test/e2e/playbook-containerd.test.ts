@@ -111,7 +111,13 @@ async function settledTrees(fleet: Fleet): Promise<string[]> {
       if (moving.length === 0) return b;
     }
     if (Date.now() > deadline) {
-      throw new Error(`the fleet did not settle in 90s: ${down.length ? `kubelet not up on ${down.join(', ')}` : `files still changing on ${moving.join(' | ')}`}`);
+      // What the nodes say about it, for the failure message.
+      const why = await Promise.all(
+        fleet.workers
+          .filter((n) => down.includes(n.name))
+          .map(async (n) => `${n.name}:\n${(await n.exec(['sh', '-c', 'systemctl status kubelet; tail -n 5 /var/log/fleet-journal/kubelet.service.log'])).stdout}`),
+      );
+      throw new Error(`the fleet did not settle in 90s: ${down.length ? `kubelet not up on ${down.join(', ')}\n${why.join('\n')}` : `files still changing on ${moving.join(' | ')}`}`);
     }
     await sleep(500);
   }

@@ -436,14 +436,19 @@ async function start(unit) {
     },
   );
   wrapper.unref();
+  // systemd knows the main PID at once; here the wrapper writes it. On a machine busy with other
+  // fleets the wrapper can take seconds to get there: wait for it (a unit marked active with no
+  // main PID would read as failed a moment later, with its process running).
   let mainPid = 0;
-  for (let i = 0; i < 200 && !mainPid; i++) {
+  const pidDeadline = Date.now() + 15_000;
+  while (!mainPid && Date.now() < pidDeadline) {
     try {
       mainPid = Number(fs.readFileSync(pidFile, 'utf8').trim());
     } catch {
       await sleep(5);
     }
   }
+  if (!mainPid) return fail(`${unit}: the main process did not start within 15s`);
   writeState(unit, {
     activeState: 'active',
     subState: 'running',
