@@ -1,7 +1,7 @@
 /** `slipway resume`: continue a failed or interrupted run from its journal. */
 import os from 'node:os';
 import { EXIT, InputError } from '../errors.js';
-import { matchHostPattern } from '../inventory/host-patterns.js';
+import { matchHostPattern, splitPattern } from '../inventory/host-patterns.js';
 import type { RunJournalState } from '../runner/journal-state.js';
 import type { LoadedInputs } from './inputs.js';
 import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
@@ -11,6 +11,7 @@ import { becomePassword } from './become.js';
 import { printErr, printOut } from './output.js';
 import { openRun, reloadInputs } from './reopen.js';
 import { checkPauseConfirm, executeRun } from './run.js';
+import { shortTime } from '../time-text.js';
 
 export async function resume(argv: string[]): Promise<number> {
   const usage = 'usage: slipway resume [RUN_ID] [--limit PATTERNS] [--skip HOSTS] [--force] [-e KEY=VALUE] [--output tree|plain|json]';
@@ -53,7 +54,7 @@ export async function resume(argv: string[]): Promise<number> {
     inputs: state.start.inputs,
     extraVars,
     ssh: sshOptionsOf(values, sudoPassword),
-    resume: { state, forced: changed.length > 0, skip: pass.skip, skipReason: `skipped by slipway resume --skip (${os.userInfo().username}, ${new Date().toISOString().replace('T', ' ').slice(0, 19)})` },
+    resume: { state, forced: changed.length > 0, skip: pass.skip, skipReason: `skipped by slipway resume --skip (${os.userInfo().username}, ${shortTime(new Date().toISOString())})` },
   });
 }
 
@@ -63,7 +64,7 @@ export async function resume(argv: string[]): Promise<number> {
  */
 function resumePass(state: RunJournalState, loaded: LoadedInputs, limit: string | undefined, skipArg: string | undefined) {
   const skippedBefore = [...state.nodes.values()].filter((n) => n.status === 'skipped').map((n) => n.host);
-  const skip = (skipArg ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const skip = splitPattern(skipArg ?? '');
   const unknown = skip.filter((h) => !state.start.hosts.includes(h));
   if (unknown.length) throw new InputError(`--skip: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a node of this run (its nodes: ${state.start.hosts.join(', ')})`);
   let hosts = loaded.hosts.filter((h) => !skip.includes(h.name) && !skippedBefore.includes(h.name));

@@ -3,12 +3,13 @@ import { EXIT, InputError } from '../errors.js';
 import { cordonedNodes } from '../runner/journal-state.js';
 import { liveOwnerOf } from '../runner/node-locks.js';
 import { redactSecrets } from '../runner/redact.js';
-import { listRuns } from '../runner/run-store.js';
+import { listRuns, runOutcome } from '../runner/run-store.js';
 import { cordonedLines } from '../ui/cordon-report.js';
 import { formatTable } from '../ui/table.js';
 import { parse } from './args.js';
 import { printJson, printOut } from './output.js';
 import { openRun } from './reopen.js';
+import { shortTime } from '../time-text.js';
 
 export async function runs(argv: string[]): Promise<number> {
   const usage = 'usage: slipway runs [RUN_ID] [--output text|json]';
@@ -25,7 +26,7 @@ export async function runs(argv: string[]): Promise<number> {
     printOut('no runs yet');
     return EXIT.ok;
   }
-  const rows = list.map((r) => [r.id, r.playbook, r.started.replace('T', ' ').slice(0, 19), r.status, r.nodes, r.counts]);
+  const rows = list.map((r) => [r.id, r.playbook, shortTime(r.started), r.status, r.nodes, r.counts]);
   printOut(formatTable(['RUN', 'PLAYBOOK', 'STARTED', 'OUTCOME', 'NODES', 'LAST PASS'], rows));
   return EXIT.ok;
 }
@@ -34,7 +35,7 @@ export async function runs(argv: string[]): Promise<number> {
 async function runDetail(id: string, output: 'text' | 'json'): Promise<number> {
   const { runId, runDir, state } = await openRun(id);
   const owner = await liveOwnerOf(runDir.dir);
-  const status = owner ? 'running' : state.unfinished ? 'interrupted' : (state.summary?.status ?? 'unknown');
+  const status = runOutcome(state, owner);
   const nodes = Object.fromEntries(
     [...state.nodes].map(([host, n]) => [host, { status: n.status, ...(n.error ? { error: n.error } : {}), stepsDone: [...n.done], ...(n.cordon ? { cordon: n.cordon } : {}) }]),
   );
@@ -44,7 +45,7 @@ async function runDetail(id: string, output: 'text' | 'json'): Promise<number> {
     return EXIT.ok;
   }
   const lines = [
-    `run ${runId}: ${state.start.playbookName}, started ${state.start.ts.replace('T', ' ').slice(0, 19)}: ${owner ? `running (slipway ${owner.command}, pid ${owner.pid})` : status}`,
+    `run ${runId}: ${state.start.playbookName}, started ${shortTime(state.start.ts)}: ${status}`,
     formatTable(
       ['NODE', 'OUTCOME', 'STEPS DONE', 'ERROR'],
       [...state.nodes].map(([host, n]) => [host, n.status, String(n.done.size), (n.error ?? '').split('\n')[0] ?? '']),

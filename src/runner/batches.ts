@@ -15,8 +15,13 @@ export function batchSize(spec: number | string, total: number): number {
   return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1;
 }
 
+/** A node of a `serialFirst` group: it goes alone, before the batches or the window. */
+export function goesFirst(host: InventoryHost, rolling: Pick<RollingPolicy, 'serialFirst'>): boolean {
+  return rolling.serialFirst.some((g) => host.groups.includes(g));
+}
+
 export function planBatches(hosts: InventoryHost[], rolling: Pick<RollingPolicy, 'batch' | 'serialFirst' | 'maxUnavailable'>): string[][] {
-  const first = hosts.filter((h) => rolling.serialFirst.some((g) => h.groups.includes(g)));
+  const first = hosts.filter((h) => goesFirst(h, rolling));
   const rest = hosts.filter((h) => !first.includes(h));
   const batches: string[][] = first.map((h) => [h.name]);
   // A window (maxUnavailable): the rest is one group, taken a few at a time as nodes end.

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EXIT, SlipwayError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
+import { shortTime } from '../time-text.js';
 
 export interface LockOwner {
   runId: string;
@@ -139,7 +140,7 @@ async function underMutex<T>(stateDir: string, fn: () => Promise<T>): Promise<T>
 
 function describeOwner(o: LockOwner): string {
   const where = o.machine === os.hostname() ? '' : ` on ${o.machine}`;
-  return `run ${o.runId} (slipway ${o.command}, pid ${o.pid}${where}, since ${o.since.replace('T', ' ').slice(0, 19)})`;
+  return `run ${o.runId} (slipway ${o.command}, pid ${o.pid}${where}, since ${shortTime(o.since)})`;
 }
 
 /** The nodes a run, resume or rollback holds; release them when it ends. */

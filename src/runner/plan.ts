@@ -101,8 +101,7 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
     );
     const batches = planBatches(input.hosts, input.playbook.rolling);
     const rolling = input.playbook.rolling;
-    const windowed = input.hosts.filter((h) => !rolling.serialFirst.some((g) => h.groups.includes(g)));
-    await predictRolling(nodes, batches, rolling, await windowLimits(rolling, windowed, resolver));
+    await predictRolling(nodes, batches, rolling, await windowLimits(rolling, input.hosts, resolver));
     return (input.secrets ?? processSecrets).redactData({
       playbook: input.playbook.file,
       playbookName: input.playbook.name,

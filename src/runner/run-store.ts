@@ -9,8 +9,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 import { readJournal } from './journal.js';
-import { journalState, nodeTally } from './journal-state.js';
-import { liveOwnerOf } from './node-locks.js';
+import { journalState, nodeTally, type RunJournalState } from './journal-state.js';
+import { liveOwnerOf, type LockOwner } from './node-locks.js';
 import { processSecrets, redactSecrets } from './redact.js';
 
 export function stateDir(): string {
@@ -71,6 +71,12 @@ export interface RunListing {
   counts: string;
 }
 
+/** How a run stands, in words: a live process writing its journal means under way, not interrupted. */
+export function runOutcome(state: RunJournalState, owner: LockOwner | undefined): string {
+  if (owner) return `running (slipway ${owner.command}, pid ${owner.pid})`;
+  return state.unfinished ? 'interrupted (resume it)' : (state.summary?.status ?? '?');
+}
+
 export async function listRuns(): Promise<RunListing[]> {
   const dir = runsDir();
   if (!existsSync(dir)) return [];
@@ -89,11 +95,7 @@ export async function listRuns(): Promise<RunListing[]> {
     const start = events.find((e): e is RunStartEvent => e.type === 'run.start');
     if (!start) continue;
     const state = journalState(events);
-    const summary = state.summary;
-    // A live process writing the journal now: the run is under way, not interrupted.
-    const owner = await liveOwnerOf(path.join(dir, id));
-    const running = owner ? `running (slipway ${owner.command}, pid ${owner.pid})` : undefined;
-    const status = running ?? (state.unfinished ? 'interrupted (resume it)' : (summary?.status ?? '?'));
+    const status = runOutcome(state, await liveOwnerOf(path.join(dir, id)));
     const lastSummary = events.findLast((e): e is RunSummaryEvent => e.type === 'run.summary');
     const counts = lastSummary
       ? `${lastSummary.total.ok} ok, ${lastSummary.total.changed} changed, ${lastSummary.total.skipped} skipped, ${lastSummary.total.failed} failed`

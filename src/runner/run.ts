@@ -54,8 +54,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const batches = planBatches(options.hosts, playbook.rolling);
   // The window is over the nodes after the serialFirst ones (those go one at a time first);
   // read before the run starts (a node label limit asks kubectl), so a failure journals nothing.
-  const windowed = options.hosts.filter((h) => !playbook.rolling.serialFirst.some((g) => h.groups.includes(g)));
-  const window = await windowLimits(playbook.rolling, windowed, resolver).catch(async (err: unknown) => {
+  const window = await windowLimits(playbook.rolling, options.hosts, resolver).catch(async (err: unknown) => {
     await resolver.close();
     throw err;
   });

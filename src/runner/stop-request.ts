@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LockOwner } from './node-locks.js';
+import { shortTime } from '../time-text.js';
 
 export const STOP_SIGNAL = 'SIGUSR2';
 
@@ -47,7 +48,7 @@ export function clearStopRequest(runDir: string): void {
 /** Why the run stopped, for its journal and summary. */
 export function stopRequestReason(r: StopRequest): string {
   const where = r.machine === os.hostname() ? '' : ` on ${r.machine}`;
-  return `stopped by slipway stop (${r.user}, pid ${r.pid}${where}, at ${r.requestedAt.replace('T', ' ').slice(0, 19)})`;
+  return `stopped by slipway stop (${r.user}, pid ${r.pid}${where}, at ${shortTime(r.requestedAt)})`;
 }
 
 /**

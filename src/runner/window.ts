@@ -8,13 +8,15 @@ import { SlipwayError } from '../errors.js';
 import { parseNodeLabels } from '../facts/kubectl.js';
 import type { InventoryHost } from '../inventory/types.js';
 import type { RollingPolicy, TopologyLimit } from '../playbook/types.js';
-import { batchSize } from './batches.js';
+import { kubectlArgv } from '../steps/kube/kubectl.js';
+import { batchSize, goesFirst } from './batches.js';
 import type { RemoteResolver } from './remotes.js';
 import type { WindowLimits } from './rolling.js';
 
-/** The window for the nodes, or undefined when the playbook goes by batches. */
-export async function windowLimits(rolling: RollingPolicy, hosts: readonly InventoryHost[], resolver: RemoteResolver): Promise<WindowLimits | undefined> {
+/** The window over the nodes after the serialFirst ones, or undefined when the playbook goes by batches. */
+export async function windowLimits(rolling: RollingPolicy, all: readonly InventoryHost[], resolver: RemoteResolver): Promise<WindowLimits | undefined> {
   if (rolling.maxUnavailable === undefined) return undefined;
+  const hosts = all.filter((h) => !goesFirst(h, rolling));
   const max = batchSize(rolling.maxUnavailable, hosts.length);
   const per = rolling.maxUnavailablePer;
   if (!per) return { max, perMax: max };
@@ -43,7 +45,7 @@ export async function topologyKeys(per: TopologyLimit, hosts: readonly Inventory
   if (!first) return keys;
   const on = per.on ?? 'control_plane';
   const remote = await resolver.forStep(on, first);
-  const r = await remote.exec(['kubectl', 'get', 'nodes', '-o', 'json'], { timeoutMs: 60_000 });
+  const r = await remote.exec(kubectlArgv({}, 'get', 'nodes', '-o', 'json'), { timeoutMs: 60_000 });
   if (r.code !== 0) throw new SlipwayError(`${remote.host}: rolling.maxUnavailablePer.label: kubectl get nodes failed (exit ${r.code}): ${r.stderr.trim()}`);
   const labels = parseNodeLabels(r.stdout);
   for (const h of hosts) keys.set(h.name, labels.get(h.name)?.[label]);

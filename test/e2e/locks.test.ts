@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
 import { CLI, events, slipway } from '../support/cli.js';
+import { until } from '../support/wait.js';
 
 const f = useFleet({ nodes: 2 });
 let work: string;
@@ -81,14 +82,6 @@ function start(args: string[]): Running {
   const running = { child, out: () => out, exit };
   started.push(running);
   return running;
-}
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const slowStarted = (r: Running) => () => events(r.out().split('\n').filter((l) => l.startsWith('{')).join('\n')).filter((e) => e.type === 'step.start' && e.step === 'slow').length === 2;

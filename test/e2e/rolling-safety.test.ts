@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useFleet } from '../fleet/fixture.js';
 import { CLUSTER_STATE } from '../fleet/profiles.js';
 import { events, slipway, why } from '../support/cli.js';
+import { until } from '../support/wait.js';
 
 const f = useFleet({ nodes: 3, profile: 'kubelet-1.26-flags' });
 let work: string;
@@ -37,13 +38,6 @@ async function kubeNode(name: string): Promise<KubeNode | undefined> {
 const kubectl = async (...args: string[]) => f.fleet.node('cp-1').exec(['kubectl', ...args]);
 const readyOf = (r: { stdout: string }) =>
   (JSON.parse(r.stdout) as { status: { conditions: Array<{ type: string; status: string; reason: string; message: string }> } }).status.conditions.find((c) => c.type === 'Ready') ?? { status: '' };
-async function until(test: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const PLAYBOOK = `name: safety
 hosts: workers
@@ -79,13 +73,13 @@ describe('health gate and cordon ownership', () => {
     }
     // A kubelet that stops: it no longer answers at once, and the node goes Unknown after the grace period.
     await f.fleet.node('node-2').exec(['systemctl', 'stop', 'kubelet']);
-    await until(async () => (await kubectl('get', '--raw', '/api/v1/nodes/node-2/proxy/healthz')).code !== 0);
+    await until('node-2\'s kubelet to stop answering', async () => (await kubectl('get', '--raw', '/api/v1/nodes/node-2/proxy/healthz')).code !== 0, 30_000, 250);
     expect((await kubectl('get', '--raw', '/api/v1/nodes/node-2/proxy/healthz')).stderr).toContain('dial tcp 127.0.0.1:10250: connect: connection refused');
-    await until(async () => readyOf(await kubectl('get', 'node', 'node-2', '-o', 'json')).status === 'Unknown');
+    await until('node-2 Unknown', async () => readyOf(await kubectl('get', 'node', 'node-2', '-o', 'json')).status === 'Unknown', 30_000, 250);
     expect(readyOf(await kubectl('get', 'node', 'node-2', '-o', 'json'))).toMatchObject({ reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
     expect((await kubectl('get', 'nodes')).stdout).toMatch(/node-2\s+NotReady\s/);
     await f.fleet.node('node-2').exec(['systemctl', 'start', 'kubelet']);
-    await until(async () => readyOf(await kubectl('get', 'node', 'node-2', '-o', 'json')).status === 'True');
+    await until('node-2 Ready again', async () => readyOf(await kubectl('get', 'node', 'node-2', '-o', 'json')).status === 'True', 30_000, 250);
   }, 60_000);
 
   it('a node whose kubelet does not come back Ready fails at its gate; the next node does not start; it is left cordoned by the run', async () => {

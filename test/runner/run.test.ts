@@ -273,6 +273,13 @@ describe('cordons a run leaves', () => {
     expect(fleet.node('n1').store.has('cordon')).toBe(false);
   });
 
+  it('an interrupt after the cordon leaves the node listed as cordoned by the run', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    const stop = new AbortController();
+    const r = await run(fleet, `name: t\n${CORDON}`, { stopSignal: stop.signal, listeners: [(e) => (e.type === 'step.start' && e.step === 'work' ? stop.abort() : undefined)] });
+    expect(r.summary).toMatchObject({ status: 'interrupted', cordoned: { n1: { node: 'k8s', cordoned: true, by: 'run-1' } } });
+  });
+
   it("a node cordoned before the run stays cordoned, listed as not slipway's, also when the run succeeds", async () => {
     const fleet = new MemoryFleet(['n1']);
     fleet.node('n1').store.set('cordon', '-');

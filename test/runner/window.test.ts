@@ -50,6 +50,9 @@ describe('window limits', () => {
     const base = { batch: 1, maxFailed: 0, onFailure: 'stop' as const, pause: 0, serialFirst: [] };
     expect(await windowLimits(base, workers, r)).toBeUndefined();
     expect(await windowLimits({ ...base, maxUnavailable: '50%' }, workers, r)).toEqual({ max: 2, perMax: 2 });
+    // serialFirst nodes go alone first: the window (and its percentage) is over the others.
+    expect(await windowLimits({ ...base, maxUnavailable: '60%' }, hosts, r)).toEqual({ max: 3, perMax: 3 }); // of 4
+    expect(await windowLimits({ ...base, serialFirst: ['control_plane'], maxUnavailable: '60%' }, hosts, r)).toEqual({ max: 2, perMax: 2 }); // of 3
     const zoned = await windowLimits({ ...base, maxUnavailable: 3, maxUnavailablePer: { var: 'zone', max: 1 } }, workers, r);
     expect(zoned).toMatchObject({ max: 3, perMax: 1 });
     expect(zoned?.keyOf?.('w2')).toBe('eu-1b');

@@ -12,7 +12,7 @@
  * nothing: its outcome is ok (healthy, perhaps after a wait) or failed, and it has nothing to undo.
  */
 import { sleepUnlessAborted } from '../../sleep.js';
-import { isDuration, parseDuration } from '../../duration.js';
+import { parseDuration } from '../../duration.js';
 import { SlipwayError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { podRef, type KubeNodeState, type KubePod } from '../../facts/kubectl.js';
@@ -95,8 +95,6 @@ async function kubeletProblem(ctx: StepContext, params: KubeHealthyParams, name:
   return (r.stderr.trim() || r.stdout.trim() || `kubectl exited ${r.code}`).split('\n')[0];
 }
 
-const timeoutMsOf = (params: KubeHealthyParams) => parseDuration(params.timeout ?? DEFAULT_HEALTH_TIMEOUT);
-
 export const kubeHealthyStep: StepType<KubeHealthyParams, KubeHealthyFacts, Record<string, never>> = {
   kind: 'kube.healthy',
   description: 'Health gate: wait until the node is Ready, its kubelet answers and its DaemonSet pods run and are ready; fail past a timeout. Changes nothing.',
@@ -133,8 +131,7 @@ export const kubeHealthyStep: StepType<KubeHealthyParams, KubeHealthyFacts, Reco
   },
 
   async apply(ctx: StepContext, params: KubeHealthyParams): Promise<Record<string, never>> {
-    if (params.timeout !== undefined && !isDuration(params.timeout)) throw new SlipwayError(`timeout '${params.timeout}' is not a duration`);
-    const waitMs = timeoutMsOf(params);
+    const waitMs = parseDuration(params.timeout ?? DEFAULT_HEALTH_TIMEOUT); // the schema checked its form
     const started = Date.now();
     for (;;) {
       const facts = await kubeHealthyStep.facts(ctx, params);

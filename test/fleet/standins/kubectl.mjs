@@ -93,8 +93,7 @@ function kubeletStatus(name) {
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** The Node's Ready condition: from what its kubelet posted, or the state file's `ready`. */
-function readyCondition(n) {
-  const posted = kubeletStatus(n.name);
+function readyCondition(n, posted = kubeletStatus(n.name)) {
   if (!posted) {
     return n.ready === false
       ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'kubelet is not ready' }
@@ -112,8 +111,7 @@ function podReady(p) {
   if (!p.node) return false;
   const posted = kubeletStatus(p.node);
   if (!posted) return true;
-  const node = { name: p.node };
-  return readyCondition(node).status === 'True' && posted.heartbeat - posted.started >= POD_READY_AFTER_MS;
+  return readyCondition({ name: p.node }, posted).status === 'True' && posted.heartbeat - posted.started >= POD_READY_AFTER_MS;
 }
 
 /** `kubectl get --raw /api/v1/nodes/NAME/proxy/healthz`: the API server asks the node's kubelet. */
@@ -190,13 +188,14 @@ function daemonSetJson(d) {
 
 function podJson(p) {
   const owner = p.owner ? [{ apiVersion: p.owner.kind === 'DaemonSet' || p.owner.kind === 'ReplicaSet' ? 'apps/v1' : 'v1', kind: p.owner.kind, name: p.owner.name, controller: true, blockOwnerDeletion: true }] : undefined;
+  const ready = p.node ? podReady(p) : false;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: p.name, namespace: p.namespace, labels: p.labels ?? {}, ...(owner ? { ownerReferences: owner } : {}) },
     spec: { nodeName: p.node || undefined, volumes: (p.emptyDir ? [{ name: 'scratch', emptyDir: {} }] : []) },
     status: p.node
-      ? { phase: 'Running', conditions: [{ type: 'Ready', status: podReady(p) ? 'True' : 'False' }], containerStatuses: [{ name: p.container ?? 'main', ready: podReady(p), restartCount: 0 }] }
+      ? { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: [{ name: p.container ?? 'main', ready, restartCount: 0 }] }
       : { phase: 'Pending' },
   };
 }
