@@ -71,6 +71,8 @@ export function processStartTime(pid: number): string | undefined {
 }
 
 function processAlive(pid: number): boolean {
+  // kill(0) and kill(-n) signal process groups: never an owner's PID.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -94,14 +96,31 @@ export function currentOwner(runId: string, command: LockOwner['command']): Lock
   return { runId, command, pid: process.pid, machine: os.hostname(), processStart: processStartTime(process.pid), since: new Date().toISOString() };
 }
 
-async function readRecord(file: string): Promise<NodeLockRecord | undefined> {
+/**
+ * A lock file's record; `torn` when it does not parse: being written right now (it reads empty
+ * for a moment) or cut short by a kill mid-write. Undefined when it is gone.
+ */
+async function readRecord(file: string): Promise<NodeLockRecord | 'torn' | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as NodeLockRecord;
+    text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    // A lock being written right now reads as empty; a torn one (crash mid-write) as garbage.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return { runId: '?', command: 'run', pid: 0, machine: os.hostname(), processStart: undefined, since: '?', host: '?', target: '?' };
+    throw err;
   }
+  try {
+    return JSON.parse(text) as NodeLockRecord;
+  } catch {
+    return 'torn';
+  }
+}
+
+/** A torn file older than this was not being written: its writer died. */
+const TORN_STALE_MS = 2000;
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const st = await fs.stat(file).catch(() => undefined);
+  return st === undefined || Date.now() - st.mtimeMs > ms;
 }
 
 /** Writes `content` to a new file; false when the file exists. */
@@ -124,7 +143,8 @@ async function underMutex<T>(stateDir: string, fn: () => Promise<T>): Promise<T>
   for (let attempt = 0; ; attempt++) {
     if (await createExclusive(file, me)) break;
     const holder = await readRecord(file);
-    if (holder && holder.pid !== 0 && !ownerAlive(holder)) {
+    const stale = holder === 'torn' ? await olderThan(file, TORN_STALE_MS) : holder !== undefined && !ownerAlive(holder);
+    if (stale) {
       await fs.rm(file, { force: true });
       continue;
     }
@@ -177,7 +197,9 @@ export class NodeLocks {
           taken.push(file);
           continue;
         }
-        const holder = await readRecord(file);
+        const read = await readRecord(file);
+        // Node locks are written under the mutex: a torn one is from a writer killed mid-write.
+        const holder = read === 'torn' ? undefined : read;
         if (!holder || !ownerAlive(holder)) {
           await fs.rm(file, { force: true }); // stale: its process is gone; the mutex makes this ours
           if (await createExclusive(file, JSON.stringify(record))) {

@@ -67,6 +67,30 @@ describe('node locks', () => {
     await next.release();
   });
 
+  it('a lock a kill cut short (empty or torn) is stale and taken over; so is a torn mutex once it is old', async () => {
+    // As a SIGKILL between creating a lock file and writing it leaves them (the e2e crash test hit it).
+    const first = await NodeLocks.acquire(state, owner('run-a'), nodes);
+    const files = (await fs.readdir(locksDir(state))).filter((f) => f.endsWith('.lock')).map((f) => path.join(locksDir(state), f));
+    void first; // never released
+    await fs.writeFile(files[0] as string, '');
+    await fs.writeFile(files[1] as string, '{"runId":"run-a","pi');
+    await fs.writeFile(files[2] as string, JSON.stringify({ ...owner('run-a'), pid: deadPid() }));
+    const mutex = path.join(locksDir(state), '.acquire');
+    await fs.writeFile(mutex, '{"ru');
+    const old = new Date(Date.now() - 10_000);
+    await fs.utimes(mutex, old, old);
+    const next = await NodeLocks.acquire(state, owner('run-next'), nodes);
+    const records = await Promise.all(files.map(async (f) => JSON.parse(await fs.readFile(f, 'utf8')) as LockOwner));
+    expect(records.map((r) => r.runId)).toEqual(['run-next', 'run-next', 'run-next']);
+    await next.release();
+  });
+
+  it('PID 0 (what a torn record would say) is never a live owner: kill(0) signals the process group', () => {
+    expect(ownerAlive({ pid: 0, machine: os.hostname(), processStart: undefined })).toBe(false);
+    expect(ownerAlive({ pid: -1, machine: os.hostname(), processStart: undefined })).toBe(false);
+    expect(ownerAlive({ pid: process.pid, machine: os.hostname(), processStart: processStartTime(process.pid) })).toBe(true);
+  });
+
   it('a PID reused by another process does not keep a lock alive (the start time differs)', async () => {
     expect(processStartTime(process.pid)).toMatch(/^\d+$/);
     expect(ownerAlive({ pid: process.pid, machine: os.hostname(), processStart: processStartTime(process.pid) })).toBe(true);
