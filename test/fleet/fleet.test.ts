@@ -125,12 +125,12 @@ describe('faults', () => {
 
   it('a frozen node does not answer; thawed, it does', async () => {
     const node = f.fleet.node('cp-1');
-    node.freeze();
+    await node.freeze();
     expect(node.sshdState()).toBe('frozen');
     const err = await remote('cp-1', { connectTimeoutMs: 1500 }).run(['true']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).failure).toBe('unreachable');
-    node.thaw();
+    await node.thaw();
     expect((await remote('cp-1').run(['hostname'])).stdout.trim()).toBe('cp-1');
   });
 

@@ -211,13 +211,20 @@ export class FleetNode {
     await waitForSshBanner(this.record.port, 10_000, () => this.isRunning());
   }
 
-  /** Freezes every process of the node (SIGSTOP): connections hang, nothing answers. */
-  freeze(): void {
+  /**
+   * Freezes every process of the node (SIGSTOP): connections hang, nothing answers. Resolves once
+   * sshd reads as stopped in /proc: the kernel delivers SIGSTOP when the process is next scheduled,
+   * so on a busy machine it can still read as sleeping just after kill() returns.
+   */
+  async freeze(): Promise<void> {
     for (const p of this.processes()) if (p.hostPid !== this.record.initPid) safeKill(p.hostPid, 'SIGSTOP');
+    await this.waitSshd('frozen');
   }
 
-  thaw(): void {
+  /** Lets every process of the node go on (SIGCONT); resolves once sshd runs again. */
+  async thaw(): Promise<void> {
     for (const p of this.processes()) if (p.hostPid !== this.record.initPid) safeKill(p.hostPid, 'SIGCONT');
+    await this.waitSshd('running');
   }
 
   /** Makes `command` on the node exit with `exitCode` after printing `stderr`. */
@@ -344,7 +351,7 @@ export class FleetNode {
     }
   }
 
-  private async waitSshd(state: 'stopped'): Promise<void> {
+  private async waitSshd(state: 'stopped' | 'frozen' | 'running'): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (this.sshdState() !== state) {
       if (Date.now() > deadline) throw new Error(`${this.name}: sshd did not reach ${state}`);
