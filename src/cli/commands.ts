@@ -8,6 +8,7 @@ import { packageRoot } from '../package-root.js';
 import { EXIT, InputError } from '../errors.js';
 import { doctor } from './doctor.js';
 import { plan } from './plan.js';
+import { report } from './report.js';
 import { resume } from './resume.js';
 import { rollback } from './rollback.js';
 import { run } from './run.js';
@@ -28,6 +29,7 @@ commands:
                                      --limit PATTERNS: only these nodes now; --skip HOSTS: give them up
   rollback RUN_ID [--to start]       take nodes back to their last rollback point (or to the start)
   runs [RUN_ID]                      list runs and their outcome; one run node by node
+  report [RUN_ID] [--format F]       a run's report for the change ticket: md (default), html, json
   stop [RUN_ID] [--wait]             from another terminal: stop a run after the steps in flight
 
 options for plan and run:
@@ -75,6 +77,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       return rollback(rest);
     case 'runs':
       return runs(rest);
+    case 'report':
+      return report(rest);
     case 'stop':
       return stop(rest);
     default:

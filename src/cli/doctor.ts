@@ -3,6 +3,7 @@ import { InputError } from '../errors.js';
 import { loadInventory, selectHosts } from '../inventory/load.js';
 import { coerce } from '../kb/versions.js';
 import { runDoctor } from '../runner/doctor.js';
+import { saveDoctorSnapshot } from '../runner/doctor-store.js';
 import { sshRemotes } from '../transport/ssh.js';
 import { formatDoctor } from '../ui/doctor-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
@@ -31,6 +32,8 @@ export async function doctor(argv: string[]): Promise<number> {
     extraVars,
     remotes: sshRemotes(sshOptionsOf(values, sudoPassword)),
   });
+  // Kept for the reports of runs before and after it.
+  await saveDoctorSnapshot(report);
   if (values.output === 'json') printJson(report);
   else printFormatted(formatDoctor(terminalSafeData(report)));
   return report.exitCode;

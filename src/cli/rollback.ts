@@ -11,6 +11,7 @@ import { terminalSafeData } from '../ui/terminal-text.js';
 import { connectionOptions, extraVarsOf, parse, sshOptionsOf } from './args.js';
 import { becomePassword } from './become.js';
 import { printOut } from './output.js';
+import { writeReportOrSay } from './run.js';
 import { openRun, reloadInputs } from './reopen.js';
 
 export async function rollback(argv: string[]): Promise<number> {
@@ -54,8 +55,10 @@ export async function rollback(argv: string[]): Promise<number> {
       to: values.to,
       listeners: [values.output === 'json' ? listener : (e) => listener(terminalSafeData(e))],
     });
+    const report = await writeReportOrSay(runDir);
     if (values.output === 'plain') {
       for (const [host, outcome] of Object.entries(result.nodes)) printOut(`${host}: ${outcome}`);
+      if (report) printOut(`report: ${report}`);
     }
     return result.exitCode;
   } finally {

@@ -1,9 +1,10 @@
 /** `slipway run`, and what run and resume share: subscribers, Ctrl-C, the engine, the summary. */
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline/promises';
 import { InputError } from '../errors.js';
 import { runPlaybook } from '../runner/run.js';
-import type { EventListener, RunInputs } from '../runner/events.js';
+import type { EventListener, RunInputs, RunOperator } from '../runner/events.js';
 import { Journal } from '../runner/journal.js';
 import type { RunJournalState } from '../runner/journal-state.js';
 import { redactSecrets } from '../runner/redact.js';
@@ -11,6 +12,7 @@ import { currentOwner, NodeLocks } from '../runner/node-locks.js';
 import { createRunDir, newRunId, stateDir, type RunDir } from '../runner/run-store.js';
 import { clearStopRequest, readStopRequest, STOP_SIGNAL, stopRequestReason } from '../runner/stop-request.js';
 import { sshRemotes, type SshOptions } from '../transport/ssh.js';
+import { writeRunReport } from '../report/write.js';
 import { cordonedLines } from '../ui/cordon-report.js';
 import { LiveTree } from '../ui/live-tree.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
@@ -89,6 +91,29 @@ export interface ExecuteRunArgs {
   extraVars: Record<string, unknown>;
   ssh: SshOptions;
   resume?: { state: RunJournalState; forced: boolean; skip?: string[]; skipReason?: string };
+}
+
+/** The run's report into its folder; a failure to write it is said, and does not change the run's outcome. */
+export async function writeReportOrSay(runDir: RunDir): Promise<string | undefined> {
+  try {
+    return await writeRunReport(runDir);
+  } catch (err) {
+    printErr(`slipway: the run's report could not be written: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Who runs slipway, and where: the person behind sudo, not root. */
+export function currentOperator(): RunOperator {
+  let user = process.env.SUDO_USER;
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = process.env.USER ?? process.env.LOGNAME ?? `uid ${process.getuid?.() ?? '?'}`;
+    }
+  }
+  return { user, host: os.hostname(), cwd: process.cwd() };
 }
 
 /** A second SIGINT sooner than this after the first is the same key press, delivered twice. */
@@ -171,9 +196,12 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
       stopSignal: stop.signal,
       killSignal: kill.signal,
       confirm: confirmBatch,
+      operator: currentOperator(),
       ...(args.resume ? { resume: args.resume } : {}),
     });
     await tree?.done();
+    const report = await writeReportOrSay(runDir);
+    if (output === 'json' && report) printErr(`report: ${report}`);
     if (output !== 'json') {
       const t = summary.total;
       const lines = [
@@ -186,6 +214,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
       lines.push(...cordonedLines(runId, summary.cordoned));
       if (summary.status !== 'succeeded') lines.push(`resume with: slipway resume ${runId}    roll back with: slipway rollback ${runId}`);
       lines.push(`journal: ${runDir.journalFile}`);
+      if (report) lines.push(`report: ${report}    (again, or as Markdown: slipway report ${runId} --format md)`);
       if (output === 'tree') printErr(`\n${lines.join('\n')}`);
       else printOut(lines.slice(output === 'plain' ? 1 : 0).join('\n'));
     }

@@ -2,7 +2,7 @@
  * What the runner says happened. The runner only emits these; the journal, the live tree,
  * plain lines and NDJSON output are subscribers. State words follow listr2's vocabulary.
  */
-import type { CordonState } from '../steps/types.js';
+import type { CordonState, VersionChange } from '../steps/types.js';
 
 export type StepOutcome = 'ok' | 'changed' | 'skipped';
 /**
@@ -34,10 +34,28 @@ export interface RunInputs {
   sshConfigFile: string | undefined;
 }
 
+/** Who started a pass of the run, and from where (for the change ticket). */
+export interface RunOperator {
+  /** The login name (SUDO_USER's when run with sudo: the person, not root). */
+  user: string;
+  /** The machine slipway ran on. */
+  host: string;
+  /** The working directory it was started in. */
+  cwd: string;
+}
+
+/** The failure budget of a run: how many nodes may fail before no new one starts. */
+export interface RunBudget {
+  maxFailed: number;
+  onFailure: 'stop' | 'continue' | 'rollback';
+}
+
 export interface RunStartEvent extends Base {
   type: 'run.start';
   runId: string;
   inputs: RunInputs;
+  operator?: RunOperator;
+  budget?: RunBudget;
   playbook: string;
   playbookName: string;
   inventory: string;
@@ -55,6 +73,8 @@ export interface RunResumeEvent extends Base {
   /** Steps already done per host, re-checked and not applied again. */
   done: Record<string, string[]>;
   forced: boolean;
+  operator?: RunOperator;
+  budget?: RunBudget;
   /** The run's shape, as in run.start, for subscribers that draw it. */
   hosts: string[];
   batches: string[][];
@@ -108,6 +128,17 @@ export interface StepDoneEvent extends Base {
   resumed?: boolean;
   /** The node's cordon as the step left it (kube.cordon, kube.drain, kube.uncordon). */
   cordon?: CordonState;
+  /** Packages or binaries the step changed, with their versions before and after. */
+  versions?: VersionChange[];
+}
+/** A step is waiting on something outside it (a blocked drain, a health gate, a runtime coming up). */
+export interface StepWaitEvent extends Base {
+  type: 'step.wait';
+  host: string;
+  step: string;
+  index: number;
+  /** What it waits for, in words: the pods and budgets a drain is blocked by, the gate not passed yet. */
+  for: string;
 }
 export interface StepFailedEvent extends Base {
   type: 'step.failed';
@@ -200,6 +231,7 @@ export type RunEvent =
   | StepDoneEvent
   | StepFailedEvent
   | StepRetryEvent
+  | StepWaitEvent
   | RollbackStartEvent
   | RollbackStepDoneEvent
   | RollbackStepFailedEvent
@@ -207,6 +239,31 @@ export type RunEvent =
   | NodeEndEvent
   | NodeSkippedEvent
   | RunSummaryEvent;
+
+/** Every event type, in the order a run emits them; schemas/events.schema.json documents each. */
+export const EVENT_TYPES = [
+  'run.start',
+  'run.resume',
+  'batch.pause',
+  'batch.start',
+  'batch.end',
+  'node.start',
+  'step.start',
+  'step.wait',
+  'step.retry',
+  'step.done',
+  'step.failed',
+  'rollback.start',
+  'rollback.step.done',
+  'rollback.step.failed',
+  'rollback.end',
+  'node.skipped',
+  'node.end',
+  'run.summary',
+] as const satisfies ReadonlyArray<RunEvent['type']>;
+// Compile-time: an event type missing from EVENT_TYPES fails here.
+const everyEventType: [Exclude<RunEvent['type'], (typeof EVENT_TYPES)[number]>] extends [never] ? true : never = true;
+void everyEventType;
 
 /** Distributive Omit, so each event keeps its own fields. */
 export type EventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'ts'> : never) : never;

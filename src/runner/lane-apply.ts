@@ -67,6 +67,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         signal: deps.killSignal,
         runId: options.runId,
         onRetry: (attempt, err) => emit({ type: 'step.retry', host, step: s.step.id, index: s.index, attempt, error: errorText(err) }),
+        onWait: waitReporter((what) => emit({ type: 'step.wait', host, step: s.step.id, index: s.index, for: what })),
       });
       c[outcome.status === 'changed' ? 'changed' : outcome.status === 'ok' ? 'ok' : 'skipped']++;
       emit({
@@ -79,6 +80,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         ...(outcome.diff !== undefined ? { diff: outcome.diff } : {}),
         ...(outcome.undo !== undefined ? { undo: outcome.undo } : {}),
         ...(outcome.cordon ? { cordon: outcome.cordon } : {}),
+        ...(outcome.versions ? { versions: outcome.versions } : {}),
         durationMs: Date.now() - started,
         attempts: outcome.attempts,
         ...(s.step.checkpoint ? { checkpoint: true } : {}),
@@ -120,4 +122,14 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
   }
   emit({ type: 'node.end', host, status, ...(nodeError ? { error: nodeError } : {}) });
   return status;
+}
+
+/** A step's waits as events: once per change of what it waits for, not once per poll. */
+export function waitReporter(report: (what: string) => void): (what: string) => void {
+  let last: string | undefined;
+  return (what) => {
+    if (what === last) return;
+    last = what;
+    report(what);
+  };
 }

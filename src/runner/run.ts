@@ -5,9 +5,9 @@
 import type { InventoryHost } from '../inventory/types.js';
 import { stepTitle } from '../playbook/vars.js';
 import { getStepType } from '../steps/registry.js';
-import { planBatches } from './batches.js';
+import { failureBudget, planBatches } from './batches.js';
 import { EventSink, type EventJournal } from './event-sink.js';
-import type { Counts, EventListener, RunInputs, RunSummaryEvent } from './events.js';
+import type { Counts, EventListener, RunInputs, RunOperator, RunSummaryEvent } from './events.js';
 import type { Journal } from './journal.js';
 import type { RunJournalState } from './journal-state.js';
 import { applyLane } from './lane-apply.js';
@@ -38,6 +38,8 @@ export interface RunOptions extends EngineInput {
   killSignal?: AbortSignal;
   /** `rolling.pause: confirm`: asked before each batch after the first; false stops the run. */
   confirm?: (batch: number, hosts: string[]) => Promise<boolean>;
+  /** Who started this pass, and from where (recorded in run.start / run.resume). */
+  operator?: RunOperator;
   /** Waits between batches (`rolling.pause`); tests pass a fake clock. */
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
@@ -58,19 +60,22 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
     await resolver.close();
     throw err;
   });
+  const budget = { maxFailed: failureBudget(playbook.rolling.maxFailed, options.hosts.length), onFailure: playbook.rolling.onFailure };
+  const who = { ...(options.operator ? { operator: options.operator } : {}), budget };
   const shape = { hosts: options.hosts.map((h) => h.name), batches, ...(window ? { window: window.max } : {}), steps: playbook.steps.map((s) => ({ id: s.id, name: stepTitle(s, playbook, undefined, options.extraVars), uses: s.uses })) };
   if (options.resume) {
     // Fold the earlier passes in, then announce the resume in the same journal.
     sink.state = options.resume.state;
     const done: Record<string, string[]> = {};
     for (const [host, n] of options.resume.state.nodes) if (n.done.size) done[host] = [...n.done];
-    sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced, ...shape });
+    sink.emit({ type: 'run.resume', runId: options.runId, done, forced: options.resume.forced, ...who, ...shape });
     for (const host of options.resume.skip ?? []) sink.emit({ type: 'node.skipped', host, reason: options.resume.skipReason ?? 'skipped by the operator' });
   } else {
     sink.emit({
       type: 'run.start',
       runId: options.runId,
       inputs: options.inputs,
+      ...who,
       playbook: playbook.file,
       playbookName: playbook.name,
       inventory: options.inventory.file,

@@ -6,7 +6,7 @@ import { CommandError, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import type { StepSpec } from '../playbook/types.js';
 import type { Projection } from '../steps/projection.js';
-import type { AnyStepType, CheckResult, CordonState } from '../steps/types.js';
+import type { AnyStepType, CheckResult, CordonState, StepContext, VersionChange } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
 import { DeadlineRemote } from './deadline.js';
 import { undoRecord, type UndoRecord } from './undo.js';
@@ -25,6 +25,8 @@ export interface StepRunInput {
   onRetry?: (attempt: number, error: unknown) => void;
   /** The run (apply mode). */
   runId?: string;
+  /** Apply: the step waits on something outside it (StepContext.waiting). */
+  onWait?: (what: string) => void;
 }
 
 export interface StepCheckOutcome {
@@ -39,6 +41,7 @@ export interface StepApplyOutcome {
   attempts: number;
   /** The node's cordon as the step leaves it (steps that report one). */
   cordon?: CordonState;
+  versions?: VersionChange[];
 }
 
 /** A failed step, classified for the journal and the exit code. */
@@ -119,7 +122,14 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
     attempts = attempt;
     try {
       const outcome = await withDeadline(input, async (remote, signal) => {
-        const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
+        const ctx: StepContext = {
+          node: input.node,
+          remote,
+          signal,
+          timeoutMs: input.step.timeoutMs,
+          ...(input.runId ? { runId: input.runId } : {}),
+          ...(input.onWait ? { waiting: input.onWait } : {}),
+        };
         const facts: unknown = await input.type.facts(ctx, input.params);
         const check = input.type.check(input.params, facts);
         const cordon = (f: unknown) => {
@@ -151,6 +161,7 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
           ...(factsAfter !== undefined ? cordon(factsAfter) : {}),
         };
         if (check.diff !== undefined) result.diff = check.diff;
+        if (check.versions?.length) result.versions = check.versions;
         return result;
       });
       return outcome;

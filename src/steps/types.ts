@@ -11,10 +11,20 @@ export type CheckResult =
       diff?: string;
       /** As things stand now apply would fail (a PodDisruptionBudget that allows no eviction); a run tries anyway, a plan predicts the failure. */
       failsNow?: string;
+      /** Packages or binaries apply changes, from what is there now to what it installs. */
+      versions?: VersionChange[];
     }
   | { status: 'skip'; reason: string }
   /** Apply cannot succeed on the node as it is (the facts already show it): the step fails without touching it. */
   | { status: 'fail'; reason: string };
+
+/** A package's (or binary's) version as a step found it and as it leaves it. */
+export interface VersionChange {
+  name: string;
+  /** null: not installed before. */
+  from: string | null;
+  to: string;
+}
 
 export interface StepContext {
   /** The node being upgraded. */
@@ -27,6 +37,11 @@ export interface StepContext {
   timeoutMs: number;
   /** The run this step is part of (undefined in a plan): what a step records as its owner (a cordon). */
   runId?: string;
+  /**
+   * Apply only: the step is waiting on something outside it (what, in words). Called again when
+   * what it waits for changes; the run shows it and journals it as step.wait.
+   */
+  waiting?: (what: string) => void;
 }
 
 /** A node's cordon as a step's facts show it (kube steps): a run's summary lists the nodes left cordoned, and by whom. */

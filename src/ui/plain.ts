@@ -1,6 +1,10 @@
 /** Plain lines for logs and non-terminals: one line an event that matters. */
 import type { EventListener, RunEvent } from '../runner/events.js';
 import { terminalSafeJson } from './terminal-text.js';
+import { elapsedText, msBetween } from '../time-text.js';
+
+/** The version of the `--output json` event stream (schemas/events.schema.json). */
+export const EVENTS_VERSION = 1;
 
 const MARK = { ok: 'ok', changed: 'changed', skipped: 'skipped' } as const;
 
@@ -26,12 +30,14 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
       return `batch ${e.batch}: ${e.hosts.join(', ')}`;
     case 'step.done': {
       const detail = e.summary ? `: ${e.summary}` : '';
-      return `[${e.host}] ${e.step} ${MARK[e.status]}${e.resumed ? ' (done before; re-checked)' : ''}${detail}`;
+      return `[${e.host}] ${e.step} ${MARK[e.status]}${e.resumed ? ' (done before; re-checked)' : ''}${detail} (${elapsedText(e.durationMs)})`;
     }
+    case 'step.wait':
+      return `[${e.host}] ${e.step} waiting for ${e.for}`;
     case 'step.retry':
       return `[${e.host}] ${e.step} retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
     case 'step.failed':
-      return `[${e.host}] ${e.step} FAILED (${e.kind}): ${e.error}`;
+      return `[${e.host}] ${e.step} FAILED (${e.kind}, after ${elapsedText(e.durationMs)}): ${e.error}`;
     case 'node.skipped':
       return `[${e.host}] skipped: ${e.reason}`;
     case 'node.end':
@@ -49,22 +55,35 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? '';
 }
 
+/** Plain lines, with each node's time and the run's time added where they end. */
 export function plainListener(write: (line: string) => void): EventListener {
+  let runStarted: string | undefined;
+  const nodeStarted = new Map<string, string>();
   return (e) => {
-    const line = formatPlainEvent(e);
+    if (e.type === 'run.start' || e.type === 'run.resume') runStarted = e.ts;
+    if (e.type === 'node.start') nodeStarted.set(e.host, e.ts);
+    let line = formatPlainEvent(e);
+    if (e.type === 'node.end') {
+      const since = nodeStarted.get(e.host);
+      line = `[${e.host}] node ${e.status}${since ? ` after ${elapsedText(msBetween(since, e.ts))}` : ''}`;
+    }
+    if (e.type === 'run.summary' && line !== undefined && runStarted) line += ` (${elapsedText(msBetween(runStarted, e.ts))})`;
     if (line !== undefined) write(line);
   };
 }
 
-/** `--output json`: every event as one JSON line (undo records omitted: they are journal data). */
+/**
+ * `--output json`: every event as one JSON line with the stream's version `v` (undo records
+ * omitted: they are journal data).
+ */
 export function jsonListener(write: (line: string) => void): EventListener {
   return (e) => {
     if (e.type === 'step.done' && 'undo' in e) {
       const { undo: _undo, ...rest } = e;
       void _undo;
-      write(terminalSafeJson(rest));
+      write(terminalSafeJson({ v: EVENTS_VERSION, ...rest }));
       return;
     }
-    write(terminalSafeJson(e));
+    write(terminalSafeJson({ v: EVENTS_VERSION, ...e }));
   };
 }

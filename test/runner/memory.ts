@@ -149,6 +149,7 @@ export const gateStep: StepType<Record<string, never>, { healthy: boolean }, Rec
   },
   check: (_p, f): CheckResult => (f.healthy ? { status: 'ok', summary: 'healthy' } : { status: 'change', summary: 'wait to be healthy' }),
   async apply(ctx) {
+    ctx.waiting?.('healthy in the store');
     await ctx.remote.run(['set', 'healthy', '1']); // fails as set does when told to: the node never comes back
     return {};
   },

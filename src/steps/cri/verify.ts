@@ -199,6 +199,7 @@ export const criVerifyStep: StepType<CriVerifyParams, CriVerifyFacts, CriVerifyU
         const waited = verdict.hopeless ? '' : ` (waited ${Math.round(waitMs / 1000)}s)`;
         throw new SlipwayError(`${ctx.remote.host}: ${verdict.summary}${waited}`);
       }
+      ctx.waiting?.(`the runtime to answer (up to ${params.timeout ?? '60s'}): ${verdict.summary}`);
       await sleep(POLL_MS, ctx.signal);
       current = await probe(ctx, current.socket);
     }

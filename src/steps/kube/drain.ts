@@ -286,6 +286,11 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     const evicted = evictablePods(facts.pods).map(podRef);
     // kubectl drain cordons a schedulable node itself; slipway cordons it first, with its record.
     if (wasSchedulable) await setCordon(ctx, params, nodeName, cordonOwner(ctx));
+    const blocked = blockingBudgets(evictablePods(facts.pods), facts.pdbs);
+    if (blocked.length > 0) {
+      const until = params.timeout ? `up to ${params.timeout}` : "until the step's timeout";
+      ctx.waiting?.(`evictions, ${until}: blocked by ${blocked.map((b) => `${describePdb(b.pdb)}: ${b.pods.join(', ')}`).join('; ')}`);
+    }
     let argv = drainArgv(params, nodeName, false);
     let result = await ctx.remote.exec(argv, execOptions(ctx));
     let all = output(result);
@@ -301,9 +306,9 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     // Say what is left and what blocked it; then leave the node schedulable if it was.
     const cause = new CommandError({ host: ctx.remote.host, argv, code: result.code, stdout: result.stdout, stderr: result.stderr });
     const remaining = evictablePods(await probeNodePods(ctx, params, nodeName).catch(() => facts.pods));
-    const blocked = parseDrainPdbBlocks(all);
-    const pdbs = blocked.length > 0 ? await probePdbs(ctx, params).catch(() => []) : [];
-    let message = diagnoseDrainFailure({ nodeName, remaining, blocked, pdbs, kubectlOutput: all, triedWithoutEviction: evictionDisabled });
+    const blockedNow = parseDrainPdbBlocks(all);
+    const pdbs = blockedNow.length > 0 ? await probePdbs(ctx, params).catch(() => []) : [];
+    let message = diagnoseDrainFailure({ nodeName, remaining, blocked: blockedNow, pdbs, kubectlOutput: all, triedWithoutEviction: evictionDisabled });
     if (wasSchedulable) {
       const restored = await setCordon(ctx, params, nodeName, null).then(
         () => true,

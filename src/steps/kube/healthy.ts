@@ -138,6 +138,7 @@ export const kubeHealthyStep: StepType<KubeHealthyParams, KubeHealthyFacts, Reco
       const problems = healthProblems(params, facts);
       if (problems.length === 0) return {};
       const waited = Date.now() - started;
+      ctx.waiting?.(`node ${facts.node.name} to be healthy (timeout ${params.timeout ?? DEFAULT_HEALTH_TIMEOUT}): ${problems.join('; ')}`);
       if (waited >= waitMs || ctx.signal.aborted) {
         throw new SlipwayError(`${ctx.remote.host}: node ${facts.node.name} is not healthy after ${(waited / 1000).toFixed(0)}s (timeout ${params.timeout ?? DEFAULT_HEALTH_TIMEOUT}): ${problems.join('; ')}`);
       }

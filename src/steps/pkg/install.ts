@@ -264,7 +264,7 @@ function checkPackage(params: PkgInstallParams, facts: PackageFacts): CheckResul
   }
   if (plan.hold) notes.push('then hold it');
   const spec = facts.method === 'apt' ? `${params.name}=${version}` : `${params.name}-${version}`;
-  return { status: 'change', summary: `install ${spec} (${notes.join('; ')})` };
+  return { status: 'change', summary: `install ${spec} (${notes.join('; ')})`, versions: [{ name: params.name, from: facts.installed, to: version }] };
 }
 
 // ------------------------------------------------------------------------------------ apply

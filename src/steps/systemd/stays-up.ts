@@ -45,6 +45,7 @@ export function notUp(first: MainProcess, now: MainProcess): string | undefined 
 export async function waitStaysUp(ctx: StepContext, unit: string, forMs: number): Promise<void> {
   const started = Date.now();
   const first = await mainProcess(ctx, unit);
+  ctx.waiting?.(`${unit} to stay up for ${forMs / 1000}s`);
   for (;;) {
     const now = await mainProcess(ctx, unit);
     const why = notUp(first, now);

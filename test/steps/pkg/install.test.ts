@@ -119,19 +119,25 @@ describe('pkg.install plan', () => {
 
   it('summarises for the plan', () => {
     const p: PkgInstallParams = { name: 'containerd', version: NEW };
-    expect(pkgInstallStep.check(p, aptFacts({}))).toEqual({ status: 'change', summary: `install containerd=${NEW} (installed ${OLD}, upgrade)` });
+    expect(pkgInstallStep.check(p, aptFacts({}))).toEqual({
+      status: 'change',
+      summary: `install containerd=${NEW} (installed ${OLD}, upgrade)`,
+      versions: [{ name: 'containerd', from: OLD, to: NEW }], // for the run's report: before and after
+    });
     expect(pkgInstallStep.check(p, aptFacts({ installed: NEW, held: true }))).toEqual({ status: 'ok', summary: `containerd ${NEW} is installed (apt, held)` });
     expect(pkgInstallStep.check({ ...p, version: OLD }, aptFacts({ installed: NEW }))).toEqual({
       status: 'change',
       summary: `install containerd=${OLD} (installed ${NEW}, downgrade; apply will refuse: set allowDowngrade: true)`,
+      versions: [{ name: 'containerd', from: NEW, to: OLD }],
     });
     expect(pkgInstallStep.check(p, aptFacts({ available: [OLD] }))).toEqual({
       status: 'change',
       summary: `install containerd=${NEW} (installed ${OLD}, upgrade; not in apt's lists yet: apt-get update runs first; apt knows ${OLD})`,
+      versions: [{ name: 'containerd', from: OLD, to: NEW }],
     });
     expect(
       pkgInstallStep.check({ name: 'cri-o', version: '1.30.6-1.1' }, { method: 'dnf', installed: '1.29.9-1.1', held: false, available: ['1.30.6-1.1'] }),
-    ).toEqual({ status: 'change', summary: 'install cri-o-1.30.6-1.1 (installed 1.29.9-1.1, upgrade)' });
+    ).toEqual({ status: 'change', summary: 'install cri-o-1.30.6-1.1 (installed 1.29.9-1.1, upgrade)', versions: [{ name: 'cri-o', from: '1.29.9-1.1', to: '1.30.6-1.1' }] });
     expect(pkgInstallStep.check({ name: 'cri-o', version: '1.30.6' }, { method: 'dnf', installed: '1.30.6-1.1', held: false, available: [] }).status).toBe('ok');
   });
 

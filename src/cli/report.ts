@@ -1,0 +1,29 @@
+/** `slipway report [RUN_ID] [--format html|md|json] [--out FILE]`: a run's report, rendered again from its journal. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { EXIT, InputError } from '../errors.js';
+import { REPORT_FORMATS, loadRunReport, renderReport, type ReportFormat } from '../report/write.js';
+import { parse } from './args.js';
+import { printErr, printOut } from './output.js';
+import { openRun } from './reopen.js';
+
+export async function report(argv: string[]): Promise<number> {
+  const usage = 'usage: slipway report [RUN_ID] [--format html|md|json] [--out FILE]   (default: the latest run, Markdown on standard output)';
+  const { values, positionals } = parse(argv, { format: { type: 'string', default: 'md' }, out: { type: 'string', short: 'o' } }, usage);
+  const format = values.format as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) throw new InputError(`--format must be ${REPORT_FORMATS.join(', ')} (found '${values.format}')\n${usage}`);
+  if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
+  const { runDir } = await openRun(positionals[0]);
+  const text = renderReport(await loadRunReport(runDir), format);
+  if (values.out) {
+    const file = path.resolve(values.out);
+    await fs.writeFile(file, text, { mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {
+      throw new InputError(`--out ${values.out}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`);
+    });
+    printErr(`report: ${file}`);
+    return EXIT.ok;
+  }
+  // Control bytes from the nodes' output are shown escaped, as everywhere slipway prints.
+  printOut(text.trimEnd());
+  return EXIT.ok;
+}
