@@ -145,11 +145,14 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
   const listeners: EventListener[] = [];
   let tree: LiveTree | undefined;
   if (output === 'json') listeners.push(jsonListener((line) => process.stdout.write(`${line}\n`)));
-  else if (output === 'plain') listeners.push(onTerminal(plainListener(printOut)));
+  // The tree is drawn on a terminal only; asked for elsewhere (a pipe, CI), it is plain lines.
+  else if (output === 'plain' || !process.stdout.isTTY) listeners.push(onTerminal(plainListener(printOut)));
   else {
-    tree = new LiveTree();
+    tree = new LiveTree({ playbookName: args.loaded.playbook.name });
     listeners.push(onTerminal(tree.listener));
   }
+  /** A notice on standard error; above the tree when one is drawn. */
+  const notice = (text: string) => (tree ? tree.interject(text) : process.stderr.write(text));
 
   // Ctrl-C once: finish the steps in flight and stop. Twice: kill the commands in flight.
   // One key press can arrive as two signals: the terminal sends SIGINT to the whole foreground
@@ -162,12 +165,12 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
     if (!stop.signal.aborted) {
       stop.abort();
       stoppedAt = Date.now();
-      process.stderr.write(`\nslipway: stopping after the steps in flight (Ctrl-C again to kill them)\n`);
+      notice(`\nslipway: stopping after the steps in flight (Ctrl-C again to kill them)\n`);
     } else if (Date.now() - stoppedAt < DUPLICATE_SIGNAL_MS) {
       return;
     } else {
       kill.abort();
-      process.stderr.write(`\nslipway: killing the commands in flight\n`);
+      notice(`\nslipway: killing the commands in flight\n`);
     }
   };
   process.on('SIGINT', onSigint);
@@ -179,7 +182,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
     if (!request || stop.signal.aborted) return;
     const reason = stopRequestReason(request);
     stop.abort(reason);
-    process.stderr.write(`\nslipway: ${reason}: stopping after the steps in flight\n`);
+    notice(`\nslipway: ${reason}: stopping after the steps in flight\n`);
   };
   process.on(STOP_SIGNAL, onStopRequest);
   const polling = setInterval(onStopRequest, 1000);
@@ -220,6 +223,7 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
     }
     return summary.exitCode;
   } finally {
+    await tree?.done(); // also when the run threw: the tree's redraw timer must not keep the process
     journal.close();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

@@ -1,6 +1,6 @@
 /**
  * What the runner says happened. The runner only emits these; the journal, the live tree,
- * plain lines and NDJSON output are subscribers. State words follow listr2's vocabulary.
+ * plain lines and NDJSON output are subscribers.
  */
 import type { CordonState, VersionChange } from '../steps/types.js';
 

@@ -130,13 +130,16 @@ export function cordonedNodes(state: RunJournalState): Record<string, CordonStat
   return out;
 }
 
-/** A short word for `slipway runs`: done 3, failed 1, rolled back 1, pending 2. */
-export function nodeTally(state: RunJournalState): string {
-  const counts = new Map<string, number>();
-  for (const n of state.nodes.values()) counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
-  const order: NodeOutcome[] = ['done', 'failed', 'unreachable', 'rolled-back', 'rollback-failed', 'interrupted', 'pending', 'skipped'];
-  return order
-    .filter((s) => counts.has(s))
-    .map((s) => `${s} ${counts.get(s)}`)
-    .join(', ');
+const OUTCOME_ORDER: NodeOutcome[] = ['done', 'failed', 'unreachable', 'rolled-back', 'rollback-failed', 'interrupted', 'pending', 'skipped'];
+
+/** How many nodes ended each way, in a fixed order. */
+export function nodeOutcomes(state: RunJournalState): Partial<Record<NodeOutcome, number>> {
+  const counts: Partial<Record<NodeOutcome, number>> = {};
+  for (const n of state.nodes.values()) counts[n.status] = (counts[n.status] ?? 0) + 1;
+  return Object.fromEntries(OUTCOME_ORDER.filter((s) => counts[s]).map((s) => [s, counts[s]]));
+}
+
+/** The same in words for `slipway runs`: done 3, failed 1, rolled-back 1, pending 2. */
+export function tallyText(counts: Partial<Record<NodeOutcome, number>>): string {
+  return OUTCOME_ORDER.filter((s) => counts[s]).map((s) => `${s} ${counts[s]}`).join(', ');
 }

@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
+import type { Counts, NodeOutcome, RunEvent, RunStartEvent, RunSummaryEvent } from './events.js';
 import { readJournal } from './journal.js';
-import { journalState, nodeTally, type RunJournalState } from './journal-state.js';
+import { journalState, nodeOutcomes, type RunJournalState } from './journal-state.js';
+import { msBetween } from '../time-text.js';
 import { liveOwnerOf, type LockOwner } from './node-locks.js';
 import { processSecrets, redactSecrets } from './redact.js';
 
@@ -60,21 +61,36 @@ export async function latestRunId(): Promise<string | undefined> {
   return (await allRunIds()).at(-1);
 }
 
+export type RunStatus = 'running' | 'interrupted' | 'succeeded' | 'failed';
+
 export interface RunListing {
   id: string;
   playbook: string;
   started: string;
-  status: string;
+  /** The journal's last event. */
+  ended: string;
+  durationMs: number;
+  status: RunStatus | 'unreadable';
+  /** The live process that runs it now (status running). */
+  owner?: { command: LockOwner['command']; pid: number };
   hosts: number;
-  /** Nodes by outcome: done 3, failed 1, rolled-back 1, pending 2. */
-  nodes: string;
-  counts: string;
+  /** Nodes by outcome. */
+  nodes: Partial<Record<NodeOutcome, number>>;
+  /** The last pass's step counts (absent when it did not finish). */
+  counts?: Counts;
 }
 
-/** How a run stands, in words: a live process writing its journal means under way, not interrupted. */
-export function runOutcome(state: RunJournalState, owner: LockOwner | undefined): string {
-  if (owner) return `running (slipway ${owner.command}, pid ${owner.pid})`;
-  return state.unfinished ? 'interrupted (resume it)' : (state.summary?.status ?? '?');
+/** How a run stands: a live process writing its journal means running, not interrupted. */
+export function runStatus(state: RunJournalState, owner: LockOwner | undefined): RunStatus {
+  if (owner) return 'running';
+  if (state.unfinished) return 'interrupted';
+  return state.summary?.status === 'succeeded' ? 'succeeded' : state.summary?.status === 'interrupted' ? 'interrupted' : 'failed';
+}
+
+/** A run's status in words: `running (slipway run, pid 4242)`, `interrupted (resume it)`. */
+export function outcomeText(r: Pick<RunListing, 'status' | 'owner'>): string {
+  if (r.status === 'running' && r.owner) return `running (slipway ${r.owner.command}, pid ${r.owner.pid})`;
+  return r.status === 'interrupted' ? 'interrupted (resume it)' : r.status;
 }
 
 export async function listRuns(): Promise<RunListing[]> {
@@ -89,18 +105,27 @@ export async function listRuns(): Promise<RunListing[]> {
     try {
       events = (await readJournal(journal)).events;
     } catch {
-      out.push({ id, playbook: '?', started: '?', status: 'unreadable journal', hosts: 0, nodes: '', counts: '' });
+      out.push({ id, playbook: '?', started: '?', ended: '?', durationMs: 0, status: 'unreadable', hosts: 0, nodes: {} });
       continue;
     }
     const start = events.find((e): e is RunStartEvent => e.type === 'run.start');
     if (!start) continue;
     const state = journalState(events);
-    const status = runOutcome(state, await liveOwnerOf(path.join(dir, id)));
+    const owner = await liveOwnerOf(path.join(dir, id));
     const lastSummary = events.findLast((e): e is RunSummaryEvent => e.type === 'run.summary');
-    const counts = lastSummary
-      ? `${lastSummary.total.ok} ok, ${lastSummary.total.changed} changed, ${lastSummary.total.skipped} skipped, ${lastSummary.total.failed} failed`
-      : '';
-    out.push({ id, playbook: start.playbookName, started: start.ts, status, hosts: start.hosts.length, nodes: nodeTally(state), counts });
+    const ended = events.at(-1)?.ts ?? start.ts;
+    out.push({
+      id,
+      playbook: start.playbookName,
+      started: start.ts,
+      ended,
+      durationMs: msBetween(start.ts, ended),
+      status: runStatus(state, owner),
+      ...(owner ? { owner: { command: owner.command, pid: owner.pid } } : {}),
+      hosts: start.hosts.length,
+      nodes: nodeOutcomes(state),
+      ...(lastSummary && !state.unfinished ? { counts: lastSummary.total } : {}),
+    });
   }
   return out;
 }

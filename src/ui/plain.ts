@@ -1,5 +1,7 @@
 /** Plain lines for logs and non-terminals: one line an event that matters. */
 import type { EventListener, RunEvent } from '../runner/events.js';
+import type { CordonState } from '../steps/types.js';
+import { cordonOwnerText } from './cordon-report.js';
 import { terminalSafeJson } from './terminal-text.js';
 import { elapsedText, msBetween } from '../time-text.js';
 
@@ -55,17 +57,43 @@ function firstLine(s: string): string {
   return s.split('\n')[0] ?? '';
 }
 
-/** Plain lines, with each node's time and the run's time added where they end. */
+/**
+ * Plain lines, with what the tree shows too: each node's time and the run's progress where a
+ * node ends, where a rollback took a node and whether it is left cordoned, the run's time.
+ */
 export function plainListener(write: (line: string) => void): EventListener {
   let runStarted: string | undefined;
+  let total = 0;
   const nodeStarted = new Map<string, string>();
+  const ended = new Map<string, string>();
+  const rollbackTo = new Map<string, 'checkpoint' | 'start'>();
+  const undone = new Map<string, string[]>();
+  const cordon = new Map<string, CordonState>();
+  let runId = '';
   return (e) => {
-    if (e.type === 'run.start' || e.type === 'run.resume') runStarted = e.ts;
+    if (e.type === 'run.start' || e.type === 'run.resume') {
+      runStarted = e.ts;
+      total = e.hosts.length;
+      runId = e.runId;
+    }
     if (e.type === 'node.start') nodeStarted.set(e.host, e.ts);
+    if ((e.type === 'step.done' || e.type === 'rollback.step.done') && e.cordon) cordon.set(e.host, e.cordon);
+    if (e.type === 'rollback.start') rollbackTo.set(e.host, e.to);
+    if (e.type === 'rollback.step.done') undone.set(e.host, [...(undone.get(e.host) ?? []), e.step]);
     let line = formatPlainEvent(e);
+    if (e.type === 'rollback.end') {
+      const where = rollbackTo.get(e.host) === 'start' ? 'the state before the run' : 'its last rollback point';
+      const c = cordon.get(e.host);
+      const left = c?.cordoned ? `; left ${cordonOwnerText(runId, c)}` : '';
+      line = `[${e.host}] ${e.status === 'rolled-back' ? `rolled back to ${where}` : 'ROLLBACK FAILED'}; undid ${undone.get(e.host)?.join(', ') || 'nothing'}${left}`;
+    }
     if (e.type === 'node.end') {
+      ended.set(e.host, e.status);
       const since = nodeStarted.get(e.host);
-      line = `[${e.host}] node ${e.status}${since ? ` after ${elapsedText(msBetween(since, e.ts))}` : ''}`;
+      const done = [...ended.values()].filter((s) => s === 'done').length;
+      const notDone = ended.size - done;
+      const progress = total ? ` (${done}/${total} nodes done${notDone ? `, ${notDone} not done` : ''})` : '';
+      line = `[${e.host}] node ${e.status}${since ? ` after ${elapsedText(msBetween(since, e.ts))}` : ''}${progress}`;
     }
     if (e.type === 'run.summary' && line !== undefined && runStarted) line += ` (${elapsedText(msBetween(runStarted, e.ts))})`;
     if (line !== undefined) write(line);

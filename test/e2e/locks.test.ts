@@ -105,7 +105,7 @@ describe('node locks', () => {
     expect(list.stdout).toMatch(new RegExp(`${runId} .* running \\(slipway run, pid ${first.child.pid}\\)`));
     const listed = JSON.parse((await slipway(['runs', '--output', 'json'], { env: env() })).stdout) as Array<{ id: string; status: string }>;
     expect(listed).toHaveLength(1); // the refused run left no run behind
-    expect(listed[0]).toMatchObject({ id: runId, status: `running (slipway run, pid ${first.child.pid})` });
+    expect(listed[0]).toMatchObject({ id: runId, status: 'running', owner: { command: 'run', pid: first.child.pid }, hosts: 2 });
 
     const resume = await slipway(['resume', runId, '--output', 'plain'], { env: env() });
     expect(resume.code).toBe(5);

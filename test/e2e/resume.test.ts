@@ -130,7 +130,7 @@ ${counted('two', '$DIR')}`);
     expect(sevs.at(-1)).toMatchObject({ type: 'run.summary', status: 'succeeded', nodes: { 'node-3': { status: 'skipped' } } });
     expect(await applyLog('node-3', dir)).toEqual(['one']); // left as it was
     const listed = await slipway(['runs', runId], { env: env() });
-    expect(listed.stdout).toMatch(/node-3\s+skipped\s+1\s+skipped by slipway resume --skip/);
+    expect(listed.stdout).toMatch(/node-3\s+skipped\s+1\/\d\s+\S+\s+(\S+\s+)?left as it is after gate \(failed\)\s+skipped by slipway resume --skip/);
 
   });
 

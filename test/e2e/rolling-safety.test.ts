@@ -107,7 +107,12 @@ describe('health gate and cordon ownership', () => {
     const detail = await slipway(['runs', runId], { env: env() });
     expect(detail.code).toBe(0);
     expect(detail.stdout).toContain(`left cordoned:\n  node-1: cordoned by this run: slipway resume ${runId} or slipway rollback ${runId} uncordons it`);
-    expect(detail.stdout).toMatch(/node-1\s+failed\s+3\s+step 'healthy': .*not healthy/);
+    expect(detail.stdout).toMatch(/node-1\s+failed\s+3\/5\s+\d+s\s+\d+s\s+after healthy \(failed\)\s+step 'healthy': .*not healthy/); // waited at its gate
+    expect(detail.stdout).toMatch(/node-2\s+pending\s+0\/5\s+0\.0s\s+not started/);
+    const json = JSON.parse((await slipway(['runs', runId, '--output', 'json'], { env: env() })).stdout) as { status: string; nodes: Array<{ host: string; durationMs: number; waitingMs: number; now: string }> };
+    expect(json.status).toBe('failed');
+    expect(json.nodes[0]).toMatchObject({ host: 'node-1', now: 'after healthy (failed)', durationMs: expect.any(Number), waitingMs: expect.any(Number) });
+    expect(json.nodes[0]!.waitingMs).toBeGreaterThan(5000);
   }, 150_000);
 
   it('with the network back, resume passes the gate and uncordons what slipway cordoned; node-3, cordoned before, stays so', async () => {

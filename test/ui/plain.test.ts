@@ -30,3 +30,63 @@ describe('plain lines', () => {
     );
   });
 });
+
+describe('plain lines of a run (CI logs)', () => {
+  it('carry what the tree shows: durations, waits, progress, where a rollback took a node and its cordon', async () => {
+    const { runPlaybook } = await import('../../src/runner/run.js');
+    const { SecretValues } = await import('../../src/runner/redact.js');
+    const { plainListener } = await import('../../src/ui/plain.js');
+    const { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } = await import('../runner/memory.js');
+    const fleet = new MemoryFleet(['n1', 'n2']);
+    fleet.node('n1').failures.set('healthy', 1);
+    const lines: string[] = [];
+    await runPlaybook({
+      playbook: memoryPlaybook(`name: t
+rolling: {batch: 1, onFailure: rollback, maxFailed: 1}
+steps:
+  - id: cordon
+    uses: test.cordon
+    with: {cordoned: true}
+    checkpoint: true
+  - id: a
+    uses: test.set
+    with: {key: a, value: "1"}
+  - id: gate
+    uses: test.gate
+`),
+      inventory: fleet.inventory,
+      hosts: fleet.inventory.hosts,
+      extraVars: {},
+      remotes: fleet.remotes,
+      stepTypes: memoryStepTypes,
+      readFacts: memoryFacts,
+      secrets: new SecretValues(),
+      runId: 'r1',
+      journal: new MemoryJournal(),
+      inputs: { playbookFile: 'p', inventoryFile: 'h', limit: undefined, extraVars: {}, sshConfigFile: undefined },
+      inventoryHash: 'x',
+      listeners: [plainListener((l) => lines.push(l))],
+      sleep: async () => undefined,
+    });
+    const t = (l: string) => l.replace(/\d+(\.\d)?s\b/g, 'T');
+    expect(lines.map(t)).toEqual([
+      'run r1: t on 2 node(s) in 2 batch(es)',
+      'batch 1: n1',
+      '[n1] cordon changed: cordon (T)',
+      '[n1] a changed: set a to 1 (T)',
+      '[n1] gate waiting for healthy in the store',
+      '[n1] gate FAILED (step, after T): n1: cannot set healthy',
+      '[n1] rolling back to the last checkpoint: a (step \'gate\': n1: cannot set healthy)',
+      '[n1] a undone',
+      '[n1] rolled back to its last rollback point; undid a; left cordoned by this run',
+      '[n1] node rolled-back after T (0/2 nodes done, 1 not done)',
+      'batch 2: n2',
+      '[n2] cordon changed: cordon (T)',
+      '[n2] a changed: set a to 1 (T)',
+      '[n2] gate waiting for healthy in the store',
+      '[n2] gate ok: healthy (T)',
+      '[n2] node done after T (1/2 nodes done, 1 not done)',
+      'run r1 failed: 1 ok, 4 changed, 0 skipped, 1 failed (T)',
+    ]);
+  });
+});
