@@ -203,8 +203,8 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
       ...(args.resume ? { resume: args.resume } : {}),
     });
     await tree?.done();
+    // JSON output is events only; the report is in the run folder (report.html, .md, .json).
     const report = await writeReportOrSay(runDir);
-    if (output === 'json' && report) printErr(`report: ${report}`);
     if (output !== 'json') {
       const t = summary.total;
       const lines = [

@@ -216,7 +216,7 @@ export function buildRunReport(events: readonly RunEvent[], extras: { generated:
         }
         closeWait(o, e.ts);
         open.delete(key(e.host, e.step));
-        Object.assign(o.bar, { end: e.ts, durationMs: e.durationMs, status: e.status, summary: e.summary, attempts: e.attempts });
+        Object.assign(o.bar, { end: e.ts, durationMs: e.durationMs, status: e.status, summary: e.result ?? e.summary, attempts: e.attempts });
         if (e.resumed) o.bar.resumed = true;
         if (e.diff) {
           o.bar.diff = e.diff;

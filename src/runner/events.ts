@@ -130,6 +130,8 @@ export interface StepDoneEvent extends Base {
   cordon?: CordonState;
   /** Packages or binaries the step changed, with their versions before and after. */
   versions?: VersionChange[];
+  /** Status changed: what it did, in the past tense (`kubelet: stopped (was active, enabled)`); `summary` is what its check said it would do. */
+  result?: string;
 }
 /** A step is waiting on something outside it (a blocked drain, a health gate, a runtime coming up). */
 export interface StepWaitEvent extends Base {

@@ -81,6 +81,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         ...(outcome.undo !== undefined ? { undo: outcome.undo } : {}),
         ...(outcome.cordon ? { cordon: outcome.cordon } : {}),
         ...(outcome.versions ? { versions: outcome.versions } : {}),
+        ...(outcome.result ? { result: outcome.result } : {}),
         durationMs: Date.now() - started,
         attempts: outcome.attempts,
         ...(s.step.checkpoint ? { checkpoint: true } : {}),

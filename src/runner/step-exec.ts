@@ -42,6 +42,8 @@ export interface StepApplyOutcome {
   /** The node's cordon as the step leaves it (steps that report one). */
   cordon?: CordonState;
   versions?: VersionChange[];
+  /** What apply did, in the past tense (the check's `done`). */
+  result?: string;
 }
 
 /** A failed step, classified for the journal and the exit code. */
@@ -162,6 +164,8 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         };
         if (check.diff !== undefined) result.diff = check.diff;
         if (check.versions?.length) result.versions = check.versions;
+        const applied = input.type.applied?.(input.params, facts);
+        if (applied) result.result = applied;
         return result;
       });
       return outcome;

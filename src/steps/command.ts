@@ -102,6 +102,10 @@ export const commandStep: StepType<CommandParams, CommandFacts, CommandUndo> = {
     if (params.creates === undefined || params.check !== undefined) projection.unmodeled.push(projection.step);
   },
 
+  applied(params: CommandParams): string {
+    return `ran ${show(params.argv)}`;
+  },
+
   check(params: CommandParams, facts: CommandFacts): CheckResult {
     const runs = `runs ${show(params.argv)}`;
     if (params.check === undefined && params.creates === undefined) {

@@ -79,6 +79,11 @@ export interface StepType<Params, Facts, Undo> {
    * as ok, with the check's summary once it passed, and leaves no undo record.
    */
   gate?: boolean;
+  /**
+   * What apply did, in the past tense (`kubelet: stopped (was active, enabled)`), from the facts
+   * it was applied on; shown by the run instead of the check's summary (which says what it will do).
+   */
+  applied?(params: Params, facts: Facts): string | undefined;
   /** The node's cordon as these facts show it (read after the step): for steps that cordon or uncordon. */
   cordonState?(facts: Facts): CordonState;
   /**

@@ -31,15 +31,18 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
     case 'batch.start':
       return `batch ${e.batch}: ${e.hosts.join(', ')}`;
     case 'step.done': {
-      const detail = e.summary ? `: ${e.summary}` : '';
-      return `[${e.host}] ${e.step} ${MARK[e.status]}${e.resumed ? ' (done before; re-checked)' : ''}${detail} (${elapsedText(e.durationMs)})`;
+      const said = e.result ?? e.summary;
+      const detail = said ? `: ${said}` : '';
+      // A skipped step took no time worth saying; one that ran says how long.
+      const took = e.status === 'skipped' || e.resumed ? '' : ` (${elapsedText(e.durationMs)})`;
+      return `[${e.host}] ${e.step} ${MARK[e.status]}${e.resumed ? ' (done before; re-checked)' : ''}${detail}${took}`;
     }
     case 'step.wait':
       return `[${e.host}] ${e.step} waiting for ${e.for}`;
     case 'step.retry':
       return `[${e.host}] ${e.step} retrying (attempt ${e.attempt} failed: ${firstLine(e.error)})`;
     case 'step.failed':
-      return `[${e.host}] ${e.step} FAILED (${e.kind}, after ${elapsedText(e.durationMs)}): ${e.error}`;
+      return `[${e.host}] ${e.step} FAILED (${e.kind}): ${e.error}`;
     case 'node.skipped':
       return `[${e.host}] skipped: ${e.reason}`;
     case 'node.end':

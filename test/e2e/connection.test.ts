@@ -186,7 +186,7 @@ describe('become through sudo', () => {
 
     const runId = (events(r.stdout).at(-1) as { runId?: string }).runId as string;
     const runDir = path.join(stateDir(), 'runs', runId);
-    expect((await fs.readdir(runDir)).sort()).toEqual(['inventory.resolved.yaml', 'journal.ndjson', 'playbook.resolved.yaml']);
+    expect((await fs.readdir(runDir)).sort()).toEqual(['inventory.resolved.yaml', 'journal.ndjson', 'playbook.resolved.yaml', 'report.html', 'report.json', 'report.md']);
     const secretParts = [PASSWORD, PASSWORD.split(' ')[1] as string];
     for (const part of secretParts) {
       expect(r.stdout).not.toContain(part);

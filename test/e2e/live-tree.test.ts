@@ -111,7 +111,7 @@ steps:
       '✔ Write app config: changed (create /etc/live-tree.conf) · T',
       '✔ already: ok (check `true` passed) · T',
       "↓ Only with docker: skipped (when: runtime.name is 'containerd', not 'docker')",
-      '✔ Marker for node-2 on the control plane (on cp-1): changed (runs `touch /var/lib/tree-for-node-2` (/var/lib/tree-for-node-2 does not exist)) · T',
+      '✔ Marker for node-2 on the control plane (on cp-1): changed (ran `touch /var/lib/tree-for-node-2`) · T',
       '✖ Fail on node-2: failed after T: command `sh -c echo "kaboom from $(hostname)" >&2; exit 7` exited with code 7:',
       // The error's detail: the command's stderr, from the node itself.
       'kaboom from node-2',

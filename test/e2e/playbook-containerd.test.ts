@@ -228,7 +228,7 @@ describe('containerd-1.4 fleet: upgrade every worker to a containerd that serves
     }
     expect(await trees(f.fleet)).toEqual(before);
     expect((await cluster(f.fleet)).nodes.every((n) => !n.unschedulable)).toBe(true);
-    expect(existsSync(path.join(work, 'state'))).toBe(false); // plan records no run
+    expect(existsSync(path.join(work, 'state', 'runs'))).toBe(false); // plan records no run (doctor keeps its verdicts in state/doctor)
   });
 
   it('run upgrades every worker through apt from its local repository and verifies CRI v1 against the real containerd', async () => {

@@ -88,7 +88,8 @@ describe('secret values', () => {
     const runDir = path.join(work, 'state', 'runs', runId);
     expect((await fs.stat(runDir)).mode & 0o777).toBe(0o700);
     const files = await filesUnder(runDir);
-    expect(files.map((x) => path.basename(x.file)).sort()).toEqual(['inventory.resolved.yaml', 'journal.ndjson', 'playbook.resolved.yaml']);
+    // The run's report is there too, and holds no secret either (checked below with every file).
+    expect(files.map((x) => path.basename(x.file)).sort()).toEqual(['inventory.resolved.yaml', 'journal.ndjson', 'playbook.resolved.yaml', 'report.html', 'report.json', 'report.md']);
     for (const x of files) {
       expect(x.mode, x.file).toBe(0o600);
       if (!x.file.endsWith('journal.ndjson')) expectHidden(x.text);
@@ -101,6 +102,8 @@ describe('secret values', () => {
     expect(conf?.diff).toContain('+token = <redacted>\n');
     const runs = await slipway(['runs', '--output', 'json'], { env: env() });
     expectHidden(runs.stdout);
+    expectHidden((await slipway(['runs', runId, '--output', 'json'], { env: env() })).stdout);
+    expectHidden((await slipway(['report', runId, '--format', 'html'], { env: env() })).stdout);
   });
 
   it('validate keeps them out of its messages too', async () => {

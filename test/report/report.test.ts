@@ -151,6 +151,43 @@ describe('the run report', () => {
   });
 });
 
+describe('the report at 200 nodes', () => {
+  it('stays one readable file: a lane a node in one line, per step its counts with the nodes folded behind them', async () => {
+    const fleet = new MemoryFleet(Array.from({ length: 200 }, (_, i) => `n${i + 1}`));
+    for (const n of ['n7', 'n150']) fleet.node(n).failures.set('healthy', 1);
+    const journal = new MemoryJournal();
+    await runPlaybook({
+      playbook: memoryPlaybook(PLAYBOOK.replace('rolling: {batch: 1, onFailure: rollback, maxFailed: 1}', 'rolling: {maxUnavailable: 20, onFailure: rollback, maxFailed: 5}')),
+      inventory: fleet.inventory,
+      hosts: fleet.inventory.hosts,
+      extraVars: {},
+      remotes: fleet.remotes,
+      stepTypes: memoryStepTypes,
+      readFacts: memoryFacts,
+      secrets: new SecretValues(),
+      runId: 'big',
+      journal,
+      inputs: { playbookFile: 'p.yaml', inventoryFile: 'h.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
+      inventoryHash: 'x',
+      listeners: [],
+      sleep: async () => undefined,
+    });
+    const r = buildRunReport(journal.events, { generated: '2026-12-01T12:00:00.000Z' });
+    expect(r.nodesByOutcome['rolled-back']).toEqual(['n7', 'n150']);
+    const html = renderHtml(r);
+    expect(html.length).toBeLessThan(1_500_000);
+    expect(html.match(/<div class="lane/g)).toHaveLength(200);
+    expect(html.match(/<details class="node/g)).toHaveLength(200);
+    // Only the failed nodes' details are open; per step one row, its 200 nodes folded in a <details>.
+    expect(html.match(/<details class="node[^>]* open>/g)).toHaveLength(2);
+    expect(html.match(/<details class="step"/g)).toHaveLength(4);
+    expect(r.steps.find((s) => s.id === 'healthy')).toMatchObject({ ok: 198, failed: 2 });
+    const md = renderMarkdown(r);
+    expect(md.match(/^\| n\d+ \|/gm)).toHaveLength(200);
+    expect(md.match(/^### n\d+: /gm)).toHaveLength(2); // sections only for the nodes that need them
+  });
+});
+
 describe("doctor's verdicts around a run", () => {
   const snap = (ts: string, hosts: string[]): DoctorSnapshot => ({ ts, inventory: 'h.yaml', target: '1.27.16', nodes: hosts.map((host) => ({ host, reachable: true, findings: [] })) });
   it('the last before the start and the first after the end, cut to the run\'s nodes', () => {

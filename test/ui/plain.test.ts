@@ -75,7 +75,7 @@ steps:
       '[n1] cordon changed: cordon (T)',
       '[n1] a changed: set a to 1 (T)',
       '[n1] gate waiting for healthy in the store',
-      '[n1] gate FAILED (step, after T): n1: cannot set healthy',
+      '[n1] gate FAILED (step): n1: cannot set healthy',
       '[n1] rolling back to the last checkpoint: a (step \'gate\': n1: cannot set healthy)',
       '[n1] a undone',
       '[n1] rolled back to its last rollback point; undid a; left cordoned by this run',

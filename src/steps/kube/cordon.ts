@@ -67,6 +67,10 @@ export const kubeCordonStep: StepType<KubeCordonParams, KubeCordonFacts, KubeCor
     projection.setNode({ unschedulable: true, cordonedBy: THIS_RUN });
   },
 
+  applied(_params: KubeCordonParams, facts: KubeCordonFacts): string {
+    return `cordoned node ${facts.node.name} (was schedulable)`;
+  },
+
   check(_params: KubeCordonParams, facts: KubeCordonFacts): CheckResult {
     if (facts.node.unschedulable && !facts.node.cordonedBy) {
       return { status: 'ok', summary: `node ${facts.node.name} is cordoned ${cordonedByText(facts.node)}: it stays cordoned after the run` };

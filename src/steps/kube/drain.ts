@@ -257,6 +257,12 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
     projection.setNode({ unschedulable: true, drained: true, ...(facts.node.unschedulable ? {} : { cordonedBy: THIS_RUN }) });
   },
 
+  applied(_params: KubeDrainParams, facts: KubeDrainFacts): string {
+    const evictable = evictablePods(facts.pods);
+    const what = [...(facts.node.unschedulable ? [] : ['cordoned']), ...(evictable.length ? [`evicted ${evictable.length} pod${evictable.length === 1 ? '' : 's'} (${listPods(evictable)})`] : [])];
+    return `drained node ${facts.node.name}: ${what.join(', ')}`;
+  },
+
   check(params: KubeDrainParams, facts: KubeDrainFacts): CheckResult {
     const evictable = evictablePods(facts.pods);
     const staying = facts.pods.length - evictable.length;

@@ -63,6 +63,10 @@ export const kubeUncordonStep: StepType<KubeUncordonParams, KubeUncordonFacts, K
     if (!leavesIt(params, facts.node)) projection.setNode({ unschedulable: false, cordonedBy: null });
   },
 
+  applied(_params: KubeUncordonParams, facts: KubeUncordonFacts): string {
+    return `uncordoned node ${facts.node.name} (was cordoned ${cordonedByText(facts.node)})`;
+  },
+
   check(params: KubeUncordonParams, facts: KubeUncordonFacts): CheckResult {
     if (!facts.node.unschedulable) return { status: 'ok', summary: `node ${facts.node.name} is schedulable` };
     if (leavesIt(params, facts.node)) return { status: 'ok', summary: `node ${facts.node.name} stays cordoned: cordoned ${cordonedByText(facts.node)}` };

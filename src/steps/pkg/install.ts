@@ -459,6 +459,15 @@ export const pkgInstallStep: StepType<PkgInstallParams, PkgInstallFacts, PkgInst
     return method === 'tarball' ? probeTarball(ctx, params) : probePackage(ctx, method, params.name);
   },
 
+  applied(params: PkgInstallParams, facts: PkgInstallFacts): string | undefined {
+    if (facts.method === 'tarball') return undefined;
+    const version = wantedVersion(params);
+    const plan = planPackage(params, facts);
+    if (!plan?.install) return `held ${params.name} at ${version}`;
+    const was = facts.installed === null ? 'was not installed' : `was ${facts.installed}`;
+    return `installed ${params.name} ${version} (${was})${plan.hold ? ', held' : ''}`;
+  },
+
   check(params: PkgInstallParams, facts: PkgInstallFacts): CheckResult {
     return facts.method === 'tarball' ? checkTarball(params, facts) : checkPackage(params, facts);
   },

@@ -123,6 +123,8 @@ export function planService(params: SystemdServiceParams, facts: SystemdServiceF
   return actions;
 }
 
+const PAST: Record<ServiceAction, string> = { 'daemon-reload': 'daemon reloaded', enable: 'enabled', disable: 'disabled', start: 'started', stop: 'stopped', restart: 'restarted' };
+
 function describeState(facts: SystemdServiceFacts): string {
   if (facts.loadState === 'not-found') return 'not found';
   const file = facts.unitFileState === '' ? '' : `, ${facts.unitFileState}`;
@@ -170,6 +172,10 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
       if (action === 'enable') projection.setUnit(params.unit, { enabled: true });
       if (action === 'disable') projection.setUnit(params.unit, { enabled: false });
     }
+  },
+
+  applied(params: SystemdServiceParams, facts: SystemdServiceFacts): string {
+    return `${params.unit}: ${planService(params, facts).map((a) => PAST[a]).join(', ')} (was ${describeState(facts)})`;
   },
 
   check(params: SystemdServiceParams, facts: SystemdServiceFacts): CheckResult {

@@ -151,7 +151,8 @@ export function applyTreeEvent(model: TreeModel, e: RunEvent): void {
       const s = stepOf(model, e.host, e.step);
       if (!s) break;
       const end = time(e.ts);
-      Object.assign(s, { state: e.status, detail: e.resumed ? `done before; re-checked${e.summary ? `: ${e.summary}` : ''}` : e.summary, start: s.start ?? end - e.durationMs, end });
+      const said = e.result ?? e.summary;
+      Object.assign(s, { state: e.status, detail: e.resumed ? `done before; re-checked${said ? `: ${said}` : ''}` : said, start: s.start ?? end - e.durationMs, end });
       delete s.waitingFor;
       delete s.retrying;
       if (e.cordon) {

@@ -94,6 +94,11 @@ describe('systemd.service plan and check', () => {
     });
   });
 
+  it('once applied, says what it did in the past tense, and what the unit was', () => {
+    expect(systemdServiceStep.applied?.({ unit, state: 'started', enabled: true }, facts())).toBe('kubelet.service: enabled, started (was inactive, disabled)');
+    expect(systemdServiceStep.applied?.({ unit, state: 'stopped' }, facts({ activeState: 'active', unitFileState: 'enabled' }))).toBe('kubelet.service: stopped (was active, enabled)');
+  });
+
   it('says restarted is always a change', () => {
     expect(systemdServiceStep.alwaysChanges?.({ unit, state: 'restarted' })).toBe(true);
     expect(systemdServiceStep.alwaysChanges?.({ unit, state: 'started' })).toBe(false);
