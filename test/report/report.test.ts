@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { aroundRun, type DoctorSnapshot } from '../../src/runner/doctor-store.js';
 import type { RunEvent } from '../../src/runner/events.js';
-import { runPlaybook } from '../../src/runner/run.js';
-import { redactSecrets, SecretValues } from '../../src/runner/redact.js';
+import { journalState } from '../../src/runner/journal-state.js';
+import { redactSecrets } from '../../src/runner/redact.js';
 import { esc, nodeId, renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildRunReport } from '../../src/report/model.js';
-import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } from '../runner/memory.js';
+import { MemoryFleet, MemoryJournal, runInMemory } from '../runner/memory.js';
 
 const PLAYBOOK = `name: report-test
 rolling: {batch: 1, onFailure: rollback, maxFailed: 1}
@@ -27,26 +27,13 @@ steps:
     with: {cordoned: false}
 `;
 
+/** The playbook run on the fleet as ops@bastion would, with a secret-looking extra var. */
 async function runIt(fleet: MemoryFleet): Promise<RunEvent[]> {
-  const journal = new MemoryJournal();
-  await runPlaybook({
-    playbook: memoryPlaybook(PLAYBOOK),
-    inventory: fleet.inventory,
-    hosts: fleet.inventory.hosts,
-    extraVars: {},
-    remotes: fleet.remotes,
-    stepTypes: memoryStepTypes,
-    readFacts: memoryFacts,
-    secrets: new SecretValues(),
-    runId: 'run-1',
-    journal,
+  const { events } = await runInMemory(fleet, PLAYBOOK, {
     inputs: { playbookFile: '/pb/report-test.yaml', inventoryFile: '/inv/hosts.yaml', limit: undefined, extraVars: { token: '*****', zone: 'a' }, sshConfigFile: undefined },
-    inventoryHash: 'f'.repeat(64),
     operator: { user: 'ops', host: 'bastion', cwd: '/srv/ops' },
-    listeners: [],
-    sleep: async () => undefined,
   });
-  return journal.events;
+  return events;
 }
 
 describe('the run report', () => {
@@ -120,27 +107,9 @@ describe('the run report', () => {
     fleet.node('n1').failures.set('healthy', 1);
     const events = await runIt(fleet);
     // Resume the same journal: n1 rolled back to its checkpoint, so work runs again.
-    const { journalState } = await import('../../src/runner/journal-state.js');
     const journal = new MemoryJournal();
     journal.events.push(...events);
-    await runPlaybook({
-      playbook: memoryPlaybook(PLAYBOOK),
-      inventory: fleet.inventory,
-      hosts: fleet.inventory.hosts,
-      extraVars: {},
-      remotes: fleet.remotes,
-      stepTypes: memoryStepTypes,
-      readFacts: memoryFacts,
-      secrets: new SecretValues(),
-      runId: 'run-1',
-      journal,
-      inputs: events[0]!.type === 'run.start' ? events[0].inputs : ({} as never),
-      inventoryHash: 'f'.repeat(64),
-      operator: { user: 'ops2', host: 'bastion', cwd: '/srv/ops' },
-      listeners: [],
-      resume: { state: journalState(events), forced: false },
-      sleep: async () => undefined,
-    });
+    await runInMemory(fleet, PLAYBOOK, { journal, operator: { user: 'ops2', host: 'bastion', cwd: '/srv/ops' }, resume: { state: journalState(events), forced: false } });
     const r = buildRunReport(journal.events, { generated: '2026-12-01T12:00:00.000Z' });
     expect(r.passes.map((p) => [p.kind, p.operator?.user, p.status])).toEqual([['run', 'ops', 'failed'], ['resume', 'ops2', 'succeeded']]);
     expect(r.status).toBe('succeeded');
@@ -155,24 +124,8 @@ describe('the report at 200 nodes', () => {
   it('stays one readable file: a lane a node in one line, per step its counts with the nodes folded behind them', async () => {
     const fleet = new MemoryFleet(Array.from({ length: 200 }, (_, i) => `n${i + 1}`));
     for (const n of ['n7', 'n150']) fleet.node(n).failures.set('healthy', 1);
-    const journal = new MemoryJournal();
-    await runPlaybook({
-      playbook: memoryPlaybook(PLAYBOOK.replace('rolling: {batch: 1, onFailure: rollback, maxFailed: 1}', 'rolling: {maxUnavailable: 20, onFailure: rollback, maxFailed: 5}')),
-      inventory: fleet.inventory,
-      hosts: fleet.inventory.hosts,
-      extraVars: {},
-      remotes: fleet.remotes,
-      stepTypes: memoryStepTypes,
-      readFacts: memoryFacts,
-      secrets: new SecretValues(),
-      runId: 'big',
-      journal,
-      inputs: { playbookFile: 'p.yaml', inventoryFile: 'h.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
-      inventoryHash: 'x',
-      listeners: [],
-      sleep: async () => undefined,
-    });
-    const r = buildRunReport(journal.events, { generated: '2026-12-01T12:00:00.000Z' });
+    const { events } = await runInMemory(fleet, PLAYBOOK.replace('rolling: {batch: 1, onFailure: rollback, maxFailed: 1}', 'rolling: {maxUnavailable: 20, onFailure: rollback, maxFailed: 5}'));
+    const r = buildRunReport(events, { generated: '2026-12-01T12:00:00.000Z' });
     expect(r.nodesByOutcome['rolled-back']).toEqual(['n7', 'n150']);
     const html = renderHtml(r);
     expect(html.length).toBeLessThan(1_500_000);

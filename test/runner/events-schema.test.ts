@@ -5,10 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type RunEvent } from '../../src/runner/events.js';
 import { journalState } from '../../src/runner/journal-state.js';
 import { rollbackRun } from '../../src/runner/rollback-run.js';
-import { runPlaybook } from '../../src/runner/run.js';
-import { SecretValues } from '../../src/runner/redact.js';
 import { jsonListener } from '../../src/ui/plain.js';
-import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } from './memory.js';
+import { MemoryFleet, MemoryJournal, memoryPlaybook, memoryStepTypes, runInMemory } from './memory.js';
 
 const schema = JSON.parse(await fs.readFile(new URL('../../schemas/events.schema.json', import.meta.url), 'utf8')) as { oneOf: Array<{ $ref: string }>; $defs: Record<string, { properties: { type: { const: string } } }> };
 const validate = new Ajv({ allErrors: true, strict: true }).compile(schema);
@@ -25,14 +23,7 @@ function expectValid(lines: Array<Record<string, unknown>>): void {
   for (const line of lines) expect(validate(line), `${JSON.stringify(line)}\n${JSON.stringify(validate.errors)}`).toBe(true);
 }
 
-describe('the event stream schema', () => {
-  it('has one definition for each event type, named by its type', () => {
-    const documented = schema.oneOf.map((r) => schema.$defs[r.$ref.replace('#/$defs/', '')]?.properties.type.const);
-    expect(documented).toEqual([...EVENT_TYPES]);
-  });
-
-  it('validates every event of runs, a resume and a rollback in memory, and refuses a field it does not document', async () => {
-    const playbook = memoryPlaybook(`name: t
+const PLAYBOOK = `name: t
 rolling: {batch: 1, onFailure: rollback, maxFailed: 1, pause: 1}
 steps:
   - id: cordon
@@ -46,32 +37,25 @@ steps:
     retries: 1
   - id: gate
     uses: test.gate
-`);
+`;
+
+describe('the event stream schema', () => {
+  it('has one definition for each event type, named by its type', () => {
+    const documented = schema.oneOf.map((r) => schema.$defs[r.$ref.replace('#/$defs/', '')]?.properties.type.const);
+    expect(documented).toEqual([...EVENT_TYPES]);
+  });
+
+  it('validates every event of runs, a resume and a rollback in memory, and refuses a field it does not document', async () => {
+    const playbook = memoryPlaybook(PLAYBOOK);
     const fleet = new MemoryFleet(['n1', 'n2', 'n3']);
     fleet.node('n1').failures.set('a', 1); // a retry
     fleet.node('n2').failures.set('healthy', 1); // a failed gate: rollback
     fleet.node('n3').unreachable = true;
     const journal = new MemoryJournal();
-    const base = {
-      playbook,
-      inventory: fleet.inventory,
-      hosts: fleet.inventory.hosts,
-      extraVars: {},
-      remotes: fleet.remotes,
-      stepTypes: memoryStepTypes,
-      readFacts: memoryFacts,
-      secrets: new SecretValues(),
-      runId: 'r1',
-      journal,
-      inputs: { playbookFile: 'p.yaml', inventoryFile: 'h.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
-      inventoryHash: 'x',
-      operator: { user: 'ops', host: 'bastion', cwd: '/srv' },
-      listeners: [],
-      sleep: async () => undefined,
-    };
-    await runPlaybook(base);
+    const extra = { runId: 'r1', journal, operator: { user: 'ops', host: 'bastion', cwd: '/srv' } };
+    await runInMemory(fleet, PLAYBOOK, extra);
     fleet.node('n3').unreachable = false;
-    await runPlaybook({ ...base, resume: { state: journalState(journal.events), forced: false, skip: ['n2'], skipReason: 'given up' } });
+    await runInMemory(fleet, PLAYBOOK, { ...extra, resume: { state: journalState(journal.events), forced: false, skip: ['n2'], skipReason: 'given up' } });
     await rollbackRun({ playbook, inventory: fleet.inventory, hosts: fleet.inventory.hosts, extraVars: {}, remotes: fleet.remotes, journal, state: journalState(journal.events), to: 'start', listeners: [], stepTypes: memoryStepTypes });
     const lines = stream(journal.events);
     const seen = new Set(lines.map((l) => l.type));

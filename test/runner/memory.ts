@@ -13,6 +13,8 @@ import { stepTypeList } from '../../src/playbook/step-types.js';
 import type { Playbook } from '../../src/playbook/types.js';
 import type { EventJournal } from '../../src/runner/event-sink.js';
 import type { RunEvent } from '../../src/runner/events.js';
+import { SecretValues } from '../../src/runner/redact.js';
+import { runPlaybook, type RunOptions, type RunResult } from '../../src/runner/run.js';
 import type { FactsReader } from '../../src/runner/lane.js';
 import type { AnyStepType, CheckResult, StepType } from '../../src/steps/types.js';
 import type { ExecResult, Remote, RemoteFactory } from '../../src/transport/types.js';
@@ -200,4 +202,31 @@ export class MemoryJournal implements EventJournal {
 /** A playbook of `test.set` and `test.cordon` steps, loaded as from a file. */
 export function memoryPlaybook(yaml: string): Playbook {
   return parsePlaybook('memory.yaml', yaml, { stepTypes: stepTypeList(MEMORY_TYPES.map((t) => ({ kind: t.kind, paramsSchema: t.paramsSchema }))) });
+}
+
+/**
+ * Runs a playbook of memory steps on the fleet, as `slipway run` would (run id `run-1`, no
+ * pauses); `extra` overrides any option (a journal to continue, listeners, resume, operator).
+ * Returns the summary and every event journaled.
+ */
+export async function runInMemory(fleet: MemoryFleet, yaml: string, extra: Partial<RunOptions> = {}): Promise<RunResult & { events: RunEvent[] }> {
+  const journal = (extra.journal as MemoryJournal | undefined) ?? new MemoryJournal();
+  const result = await runPlaybook({
+    playbook: memoryPlaybook(yaml),
+    inventory: fleet.inventory,
+    hosts: fleet.inventory.hosts,
+    extraVars: {},
+    remotes: fleet.remotes,
+    stepTypes: memoryStepTypes,
+    readFacts: memoryFacts,
+    secrets: new SecretValues(),
+    runId: 'run-1',
+    journal,
+    inputs: { playbookFile: 'memory.yaml', inventoryFile: 'hosts.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
+    inventoryHash: 'x',
+    listeners: [],
+    sleep: async () => undefined,
+    ...extra,
+  });
+  return { ...result, events: journal.events };
 }

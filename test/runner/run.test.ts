@@ -5,10 +5,9 @@ import type { RunEvent } from '../../src/runner/events.js';
 import { journalState } from '../../src/runner/journal-state.js';
 import { computePlan } from '../../src/runner/plan.js';
 import { rollbackRun } from '../../src/runner/rollback-run.js';
-import { runPlaybook, type RunOptions } from '../../src/runner/run.js';
 import { SecretValues } from '../../src/runner/redact.js';
 import { exitCodeFor } from '../../src/runner/summary.js';
-import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } from './memory.js';
+import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes, runInMemory } from './memory.js';
 
 const STEPS = `steps:
   - id: a
@@ -23,27 +22,7 @@ const STEPS = `steps:
     with: {key: c, value: "1"}
 `;
 
-function run(fleet: MemoryFleet, yaml: string, extra: Partial<RunOptions> = {}) {
-  const journal = (extra.journal as MemoryJournal | undefined) ?? new MemoryJournal();
-  const playbook = memoryPlaybook(yaml);
-  return runPlaybook({
-    playbook,
-    inventory: fleet.inventory,
-    hosts: fleet.inventory.hosts,
-    extraVars: {},
-    remotes: fleet.remotes,
-    stepTypes: memoryStepTypes,
-    readFacts: memoryFacts,
-    secrets: new SecretValues(),
-    runId: 'run-1',
-    journal,
-    inputs: { playbookFile: 'memory.yaml', inventoryFile: 'hosts.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
-    inventoryHash: 'x',
-    listeners: [],
-    sleep: async () => undefined,
-    ...extra,
-  }).then((r) => ({ ...r, events: journal.events }));
-}
+const run = runInMemory;
 
 const order = (events: RunEvent[]) =>
   events.filter((e) => e.type === 'batch.start' || e.type === 'node.end').map((e) => (e.type === 'batch.start' ? `batch ${e.batch}: ${e.hosts.join(',')}` : `${e.host} ${e.status}`));

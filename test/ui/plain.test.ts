@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunStartEvent } from '../../src/runner/events.js';
-import { formatPlainEvent } from '../../src/ui/plain.js';
+import { formatPlainEvent, plainListener } from '../../src/ui/plain.js';
+import { MemoryFleet, runInMemory } from '../runner/memory.js';
 
 const start = (extra: Partial<RunStartEvent>): RunStartEvent => ({
   type: 'run.start',
@@ -33,15 +34,12 @@ describe('plain lines', () => {
 
 describe('plain lines of a run (CI logs)', () => {
   it('carry what the tree shows: durations, waits, progress, where a rollback took a node and its cordon', async () => {
-    const { runPlaybook } = await import('../../src/runner/run.js');
-    const { SecretValues } = await import('../../src/runner/redact.js');
-    const { plainListener } = await import('../../src/ui/plain.js');
-    const { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } = await import('../runner/memory.js');
     const fleet = new MemoryFleet(['n1', 'n2']);
     fleet.node('n1').failures.set('healthy', 1);
     const lines: string[] = [];
-    await runPlaybook({
-      playbook: memoryPlaybook(`name: t
+    await runInMemory(
+      fleet,
+      `name: t
 rolling: {batch: 1, onFailure: rollback, maxFailed: 1}
 steps:
   - id: cordon
@@ -53,21 +51,9 @@ steps:
     with: {key: a, value: "1"}
   - id: gate
     uses: test.gate
-`),
-      inventory: fleet.inventory,
-      hosts: fleet.inventory.hosts,
-      extraVars: {},
-      remotes: fleet.remotes,
-      stepTypes: memoryStepTypes,
-      readFacts: memoryFacts,
-      secrets: new SecretValues(),
-      runId: 'r1',
-      journal: new MemoryJournal(),
-      inputs: { playbookFile: 'p', inventoryFile: 'h', limit: undefined, extraVars: {}, sshConfigFile: undefined },
-      inventoryHash: 'x',
-      listeners: [plainListener((l) => lines.push(l))],
-      sleep: async () => undefined,
-    });
+`,
+      { runId: 'r1', listeners: [plainListener((l) => lines.push(l))] },
+    );
     const t = (l: string) => l.replace(/\d+(\.\d)?s\b/g, 'T');
     expect(lines.map(t)).toEqual([
       'run r1: t on 2 node(s) in 2 batch(es)',

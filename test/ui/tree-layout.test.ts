@@ -1,11 +1,9 @@
 /** The live tree's layout from real (in-memory) runs: it fits the terminal at any fleet size and says where the run stands. */
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/runner/events.js';
-import { runPlaybook } from '../../src/runner/run.js';
-import { SecretValues } from '../../src/runner/redact.js';
 import { layoutTree } from '../../src/ui/tree/layout.js';
 import { applyTreeEvent, newTreeModel, type TreeModel } from '../../src/ui/tree/model.js';
-import { MemoryFleet, MemoryJournal, memoryFacts, memoryPlaybook, memoryStepTypes } from '../runner/memory.js';
+import { MemoryFleet, runInMemory } from '../runner/memory.js';
 
 const STEPS = `steps:
   - id: cordon
@@ -34,20 +32,7 @@ async function frames(n: number, rolling: string, opts: { rows: number; cols: nu
   for (const node of fleet.nodes) node.delayMs = opts.delayMs ?? 0;
   const out: Array<{ after: RunEvent; lines: string[]; done: number }> = [];
   let model: TreeModel | undefined;
-  const journal = new MemoryJournal();
-  await runPlaybook({
-    playbook: memoryPlaybook(`name: tree\nrolling: ${rolling}\n${STEPS}`),
-    inventory: fleet.inventory,
-    hosts: fleet.inventory.hosts,
-    extraVars: {},
-    remotes: fleet.remotes,
-    stepTypes: memoryStepTypes,
-    readFacts: memoryFacts,
-    secrets: new SecretValues(),
-    runId: 'run-1',
-    journal,
-    inputs: { playbookFile: 'p.yaml', inventoryFile: 'h.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
-    inventoryHash: 'x',
+  const { events } = await runInMemory(fleet, `name: tree\nrolling: ${rolling}\n${STEPS}`, {
     listeners: [
       (e) => {
         if (e.type === 'run.start' || e.type === 'run.resume') model = newTreeModel(e);
@@ -55,9 +40,8 @@ async function frames(n: number, rolling: string, opts: { rows: number; cols: nu
         if (model) out.push({ after: e, lines: layoutTree(model, { now: Date.parse(e.ts), rows: opts.rows, cols: opts.cols }), done: [...model.nodes.values()].filter((x) => x.state === 'done').length });
       },
     ],
-    sleep: async () => undefined,
   });
-  return { events: journal.events, frames: out };
+  return { events, frames: out };
 }
 
 /** The header: one line, or two when the counts do not fit beside the run's name. */
