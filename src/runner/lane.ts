@@ -4,6 +4,7 @@
  * it happens). Both go the same way through `preflight:` steps, `when:`, `on:`, facts and vars;
  * what differs is what a step does once it applies: src/runner/lane-check.ts and lane-apply.ts.
  */
+import { setMaxListeners } from 'node:events';
 import type { NodeFacts } from '../facts/node.js';
 import { probesFor, type FactProbe } from '../facts/registry.js';
 import type { InventoryHost } from '../inventory/types.js';
@@ -126,4 +127,13 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
       return;
     }
   }
+}
+
+/**
+ * A signal that every lane of a run listens on, one listener per step in flight: with more than
+ * ten nodes at once Node would warn of a listener leak (on stderr, mid-run) where there is none.
+ */
+export function sharedSignal(signal: AbortSignal = new AbortController().signal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
 }

@@ -2,6 +2,7 @@
  * `plan`: every step of every node checked, nothing changed (the lane in check mode), and the
  * rolling batches the run would go in. Plan is data: the CLI prints it as text or JSON.
  */
+import { sharedSignal } from './lane.js';
 import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
 import { probeNodeFacts } from '../facts/node.js';
@@ -83,7 +84,7 @@ export const defaultFactsReader: FactsReader = (remote, probes, limits) => probe
 
 export async function computePlan(input: EngineInput): Promise<Plan> {
   const resolver = new RemoteResolver(input.inventory, input.remotes);
-  const never = new AbortController().signal;
+  const never = sharedSignal();
   try {
     const nodes = await pMap(
       input.hosts,

@@ -1,4 +1,5 @@
 /** `slipway rollback`: undo the journaled changes of the given nodes, newest first. */
+import { sharedSignal } from './lane.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
@@ -36,7 +37,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
   const sink = new EventSink(options.journal, options.listeners, options.secrets ?? processSecrets);
   sink.state = options.state;
   const resolver = new RemoteResolver(options.inventory, options.remotes);
-  const never = new AbortController().signal;
+  const never = sharedSignal();
   const nodes: RollbackResult['nodes'] = {};
   try {
     await Promise.all(

@@ -11,6 +11,7 @@ import type { Counts, EventListener, RunInputs, RunOperator, RunSummaryEvent } f
 import type { Journal } from './journal.js';
 import type { RunJournalState } from './journal-state.js';
 import { applyLane } from './lane-apply.js';
+import { sharedSignal } from './lane.js';
 import { defaultFactsReader, type EngineInput } from './plan.js';
 import { processSecrets } from './redact.js';
 import { RemoteResolver } from './remotes.js';
@@ -87,7 +88,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   const state = sink.state as RunJournalState;
   const doneBefore = new Map([...state.nodes].map(([host, n]) => [host, new Set(n.done)]));
   const counts = new Map<string, Counts>(options.hosts.map((h) => [h.name, emptyCounts()]));
-  const killSignal = options.killSignal ?? new AbortController().signal;
+  const killSignal = sharedSignal(options.killSignal);
   const rolling = new RollingControl(playbook.rolling, options.hosts.length, {
     emit: (e) => sink.emit(e),
     ...(options.confirm ? { confirm: options.confirm } : {}),
