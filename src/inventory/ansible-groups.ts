@@ -141,6 +141,17 @@ function reportCycles(inventory: AnsibleInventory, edgePaths: Map<string, FieldP
   for (const name of inventory.groups.keys()) visit(name, []);
 }
 
+/** What each group list holds, for addOnce: a look-up per add, not a scan (10,000 hosts in a group). */
+const members = new WeakMap<string[], Set<string>>();
+
+/** Adds `item` unless the list has it. The lists grow only through here. */
 function addOnce(list: string[], item: string): void {
-  if (!list.includes(item)) list.push(item);
+  let seen = members.get(list);
+  if (!seen) {
+    seen = new Set(list);
+    members.set(list, seen);
+  }
+  if (seen.has(item)) return;
+  seen.add(item);
+  list.push(item);
 }
