@@ -6,15 +6,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { EXIT, InputError } from '../errors.js';
-import { doctor } from './doctor.js';
-import { plan } from './plan.js';
-import { report } from './report.js';
-import { resume } from './resume.js';
-import { rollback } from './rollback.js';
-import { run } from './run.js';
-import { runs } from './runs.js';
-import { stop } from './stop.js';
-import { validate } from './validate.js';
 
 const require = createRequire(import.meta.url);
 
@@ -50,6 +41,10 @@ function version(): string {
   return (require(path.join(packageRoot(), 'package.json')) as { version: string }).version;
 }
 
+/**
+ * Each command's module is loaded when it runs: `slipway --version` or `validate` does not load
+ * ssh2, gRPC and the rest that `run` needs (start-up time).
+ */
 export async function runCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -64,23 +59,23 @@ export async function runCommand(argv: string[]): Promise<number> {
       process.stdout.write(`slipway ${version()}\n`);
       return EXIT.ok;
     case 'validate':
-      return validate(rest);
+      return (await import('./validate.js')).validate(rest);
     case 'doctor':
-      return doctor(rest);
+      return (await import('./doctor.js')).doctor(rest);
     case 'plan':
-      return plan(rest);
+      return (await import('./plan.js')).plan(rest);
     case 'run':
-      return run(rest);
+      return (await import('./run.js')).run(rest);
     case 'resume':
-      return resume(rest);
+      return (await import('./resume.js')).resume(rest);
     case 'rollback':
-      return rollback(rest);
+      return (await import('./rollback.js')).rollback(rest);
     case 'runs':
-      return runs(rest);
+      return (await import('./runs.js')).runs(rest);
     case 'report':
-      return report(rest);
+      return (await import('./report.js')).report(rest);
     case 'stop':
-      return stop(rest);
+      return (await import('./stop.js')).stop(rest);
     default:
       throw new InputError(`unknown command '${command}'\n${USAGE}`);
   }

@@ -2,7 +2,7 @@
  * A CRI RuntimeService client over any byte stream: real gRPC calls, through a local proxy
  * socket (see proxy.ts), to `runtime.v1` and `runtime.v1alpha2` on one channel.
  */
-import { Client, Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { Client, ServiceError } from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import {
   CriCallError,
@@ -100,7 +100,17 @@ const KUBELET_RUNTIME_API_VERSION = '0.1.0';
  * Opens streams with `open()` only when a call needs a connection: one stream per gRPC
  * connection, normally one for the client's whole life, shared by both APIs. Always `close()`.
  */
+type GrpcJs = typeof import('@grpc/grpc-js');
+let grpcJs: GrpcJs | undefined;
+
+/** gRPC is loaded when a CRI client first connects: commands that never talk CRI do not pay for it at start-up. */
+async function loadGrpc(): Promise<GrpcJs> {
+  grpcJs ??= await import('@grpc/grpc-js');
+  return grpcJs;
+}
+
 export class CriClient {
+  readonly #g: GrpcJs;
   readonly #proxy: StreamProxy;
   readonly #grpc: Client;
   readonly #services: Record<CriApi, RuntimeServiceDefinition>;
@@ -109,11 +119,13 @@ export class CriClient {
   #closing: Promise<void> | undefined;
 
   private constructor(
+    g: GrpcJs,
     proxy: StreamProxy,
     grpc: Client,
     services: Record<CriApi, RuntimeServiceDefinition>,
     options: CriClientOptions,
   ) {
+    this.#g = g;
     this.#proxy = proxy;
     this.#grpc = grpc;
     this.#services = services;
@@ -123,10 +135,11 @@ export class CriClient {
 
   /** Starts the local proxy and the gRPC channel. Nothing is opened towards the runtime yet. */
   static async connect(open: () => Promise<Duplex>, options: CriClientOptions = {}): Promise<CriClient> {
+    const g = await loadGrpc();
     const proxy = await startStreamProxy(open);
     try {
       const services = await loadRuntimeServices(proxy.dir);
-      const grpc = new Client(proxy.address, credentials.createInsecure(), {
+      const grpc = new g.Client(proxy.address, g.credentials.createInsecure(), {
         // A channel of its own, so that closing it closes its connection now.
         'grpc.use_local_subchannel_pool': 1,
         // The runtime either answers or does not; retrying hides which.
@@ -134,7 +147,7 @@ export class CriClient {
         // Status answers can be large (verbose info); containerd allows 16 MiB.
         'grpc.max_receive_message_length': 16 * 1024 * 1024,
       });
-      return new CriClient(proxy, grpc, services, options);
+      return new CriClient(g, proxy, grpc, services, options);
     } catch (err) {
       await proxy.close();
       throw err;
@@ -243,7 +256,7 @@ export class CriClient {
         def.requestSerialize,
         def.responseDeserialize,
         request,
-        new Metadata(),
+        new this.#g.Metadata(),
         { deadline: Date.now() + this.#timeoutMs },
         (err, value) => {
           if (err) reject(this.#toCriError(site, err));
@@ -256,6 +269,7 @@ export class CriClient {
   #toCriError(site: CriCallSite, err: ServiceError): CriError {
     const details = err.details || err.message;
     const streamError = this.#proxy.lastStreamError();
+    const grpcStatus = this.#g.status;
     switch (err.code) {
       case grpcStatus.UNIMPLEMENTED:
         return new CriUnimplementedError(site, details, { cause: err });

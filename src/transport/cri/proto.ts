@@ -9,7 +9,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadSync } from '@grpc/proto-loader';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 
 export type CriApi = 'v1' | 'v1alpha2';
@@ -200,6 +199,8 @@ export async function loadRuntimeServices(scratchDir: string): Promise<Record<Cr
     await writeFile(file, criProtoText(api), { mode: 0o600 });
     files.push(file);
   }
+  // Loaded on first use, as gRPC is (start-up time of commands that never talk CRI).
+  const { loadSync } = await import('@grpc/proto-loader');
   const definition = loadSync(files, DECODE_OPTIONS);
   const pick = (api: CriApi): RuntimeServiceDefinition => {
     const service = definition[`runtime.${api}.RuntimeService`] as ServiceDefinition | undefined;
