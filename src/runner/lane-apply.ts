@@ -13,6 +13,8 @@ import { applyStep, checkStep, StepFailure } from './step-exec.js';
 export interface ApplyLaneOptions {
   runId: string;
   emit: (e: EventInput) => RunEvent;
+  /** Resolves once the events emitted so far are on disk (the journal's fsync). */
+  durable: () => Promise<void>;
   counts: Counts;
   /** Steps done in an earlier pass of this run. */
   done: ReadonlySet<string>;
@@ -58,6 +60,8 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
       emit({ type: 'step.done', host, step: s.step.id, index: s.index, status: 'skipped', summary: reason, durationMs: Date.now() - started, attempts: 0 });
     },
     async applies(s) {
+      // step.start (and all before it) on disk before the step touches the node.
+      await options.durable();
       const outcome = await applyStep({
         step: s.step,
         type: s.type,
@@ -116,7 +120,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
     } else if (changes.length) {
       // No rollback point reached yet: the last rollback point is the state before the run.
       const to = n && n.lastCheckpoint >= 0 ? 'checkpoint' : 'start';
-      status = await rollbackNode({ ...deps, emit, signal: deps.killSignal }, changes, { to }, nodeError ?? 'step failed');
+      status = await rollbackNode({ ...deps, emit, durable: options.durable, signal: deps.killSignal }, changes, { to }, nodeError ?? 'step failed');
     } else {
       status = 'rolled-back'; // nothing applied after the last rollback point: already there
     }

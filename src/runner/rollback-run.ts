@@ -49,7 +49,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
           return;
         }
         nodes[node.name] = await rollbackNode(
-          { playbook: options.playbook, node, extraVars: options.extraVars, resolver, stepTypes: options.stepTypes ?? getStepType, emit: (e) => sink.emit(e), signal: never },
+          { playbook: options.playbook, node, extraVars: options.extraVars, resolver, stepTypes: options.stepTypes ?? getStepType, emit: (e) => sink.emit(e), durable: () => sink.durable(), signal: never },
           changes,
           { to: options.to },
           'slipway rollback',
@@ -59,6 +59,7 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
   } finally {
     await resolver.close();
   }
+  await sink.durable();
   const failed = Object.values(nodes).includes('rollback-failed');
   return { nodes, exitCode: failed ? EXIT.rollbackFailed : EXIT.ok };
 }

@@ -35,6 +35,8 @@ export interface RollbackDeps {
   resolver: RemoteResolver;
   stepTypes: (kind: string) => AnyStepType | undefined;
   emit: (e: EventInput) => RunEvent;
+  /** Resolves once the events emitted so far are on disk; awaited before each undo. */
+  durable?: () => Promise<void>;
   signal: AbortSignal;
 }
 
@@ -79,6 +81,7 @@ export async function rollbackNode(
       const remote = await deps.resolver.forStep(step.on, node);
       const limited = new DeadlineRemote(remote, deps.signal, Date.now() + step.timeoutMs);
       const ctx = { node, remote: limited, signal: deps.signal, timeoutMs: step.timeoutMs };
+      await deps.durable?.(); // rollback.start, and the undo before this one, on disk first
       await type.rollback(ctx, params, readUndo(change.undo).data);
       const cordon = await cordonAfter(type, ctx, params);
       deps.emit({ type: 'rollback.step.done', host: node.name, step: change.step, index: change.index, ...(cordon ? { cordon } : {}) });

@@ -117,6 +117,7 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
         {
           runId: options.runId,
           emit: (e) => sink.emit(e),
+          durable: () => sink.durable(),
           counts: counts.get(name) as Counts,
           done: doneBefore.get(name) ?? new Set(),
           state,
@@ -141,5 +142,6 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
       ...(options.resume ? { thisPass: new Set(shape.hosts) } : {}),
     }),
   ) as RunSummaryEvent;
+  await sink.durable();
   return { summary, state };
 }
