@@ -1,123 +1,220 @@
 /**
- * Benchmark: slipway against Ansible on the same local fleet, same work per node (write a
- * config file, ensure a line, run a guarded command), all nodes at once. Reports wall time
- * for a first run (changes everything) and a second run (changes nothing), median of rounds.
+ * The benchmark: slipway against Ansible at its best and against two bare-ssh2 floors, on the
+ * local fleet, the same 8-step remediation (bench/remediation.ts) from the same starting state
+ * every round, the end state verified on every node. Per tool: wall time, orchestrator CPU and
+ * peak RSS, CPU spent on the nodes, SSH execs and round trips per node, for a first run and a
+ * no-op run; medians of rounds; ratios. Also `plan`, `validate` of 1,000 and 10,000 hosts, and
+ * the CLI's start. Results in bench/results.json, a table on stdout (for bench/README.md).
  *
- *   npm run bench -- [--nodes 20] [--rounds 3]
+ *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write]
  *
- * Ansible is used when `ansible-playbook` is installed (Debian: apt-get install ansible-core).
+ * --latency: every node behind a proxy that delays each direction by half of it (see
+ * latency-proxy.ts for why not tc netem). Ansible runs when `ansible-playbook` is installed.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
 import { Fleet } from '../test/fleet/fleet.js';
+import { sshdConfig } from '../test/fleet/seed.js';
 import { CLI } from '../test/support/cli.js';
+import { LatencyProxy } from './latency-proxy.js';
+import { median, nodeCpuMs, sshExecs, timedRun, type ProcessCost } from './measure.js';
+import { ansiblePlaybook, seed, slipwayPlaybook, STEPS, verify } from './remediation.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' } } });
-const nodes = Number(values.nodes);
-const rounds = Number(values.rounds);
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '50' },
+    latency: { type: 'string', default: '0' },
+    rounds: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick === true;
+const nodes = quick ? 2 : Number(values.nodes);
+const rounds = quick ? 1 : Number(values.rounds);
+const latencyMs = Number(values.latency);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-function timed(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], ...(cwd ? { cwd } : {}) });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      else resolve(ms);
-    });
-  });
+type Tool = 'slipway' | 'ansible (linear)' | 'ansible (free)' | 'ssh2, one exec per step' | 'ssh2, one exec per node';
+interface Pass extends ProcessCost {
+  nodeCpuMs: number;
+  execsPerNode: number;
+  roundTripsPerNode: number;
 }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
+const results = new Map<Tool, { first: Pass[]; noop: Pass[] }>();
 
 async function hasAnsible(): Promise<boolean> {
-  return timed('ansible-playbook', ['--version']).then(() => true, () => false);
+  return timedRun('ansible-playbook', ['--version'], {}).then(() => true, () => false);
 }
-
-const slipwayPlaybook = (round: number) => `name: bench
-hosts: workers
-rolling: {batch: "100%"}
-steps:
-  - id: config
-    uses: file.content
-    with: {path: /etc/bench/${round}/app.conf, content: "round = ${round}\\nnode = {{ node.name }}\\n", mode: "0644"}
-  - id: sysctl
-    uses: file.line
-    with: {path: /etc/bench/${round}/sysctl.conf, regexp: '^net\\.ipv4\\.ip_forward', line: net.ipv4.ip_forward = 1, state: present}
-  - id: marker
-    uses: command
-    with: {argv: [touch, /etc/bench/${round}/marker], creates: /etc/bench/${round}/marker}
-`;
-
-const ansiblePlaybook = (round: number) => `- hosts: workers
-  gather_facts: false
-  tasks:
-    - name: directory (slipway's file steps create missing parents themselves)
-      ansible.builtin.file: {path: /etc/ansible-bench/${round}, state: directory}
-    - name: config
-      ansible.builtin.copy:
-        dest: /etc/ansible-bench/${round}/app.conf
-        content: "round = ${round}\\nnode = {{ inventory_hostname }}\\n"
-        mode: "0644"
-    - name: sysctl
-      ansible.builtin.lineinfile:
-        path: /etc/ansible-bench/${round}/sysctl.conf
-        regexp: '^net\\.ipv4\\.ip_forward'
-        line: net.ipv4.ip_forward = 1
-        create: true
-    - name: marker
-      ansible.builtin.command: touch /etc/ansible-bench/${round}/marker
-      args: {creates: /etc/ansible-bench/${round}/marker}
-`;
 
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-'));
   const fleet = await Fleet.up({ dir: path.join(work, 'fleet'), nodes });
+  const workers = fleet.nodes.filter((n) => n.name !== 'cp-1');
+  // sshd at DEBUG1 logs each exec request: how the execs are counted.
+  for (const n of workers) {
+    await n.writeFile('/etc/ssh/sshd_config', sshdConfig(n.port).replace('LogLevel INFO', 'LogLevel DEBUG1'));
+    await n.stopSshd();
+    await n.startSshd();
+  }
+  const proxies = new Map(fleet.nodes.map((n) => [n.name, new LatencyProxy(n.port, latencyMs)]));
+  for (const p of proxies.values()) await p.start();
+  const inventory = await benchInventory(fleet, proxies);
   const ansible = await hasAnsible();
-  const results: Record<string, number[]> = { 'slipway first run': [], 'slipway second run': [], 'ansible first run': [], 'ansible second run': [] };
+  const state = path.join(work, 'state');
+  const env = { SLIPWAY_STATE_DIR: state };
+  const extra: Record<string, unknown> = {};
   try {
+    const tools: Tool[] = ['slipway', ...(ansible ? (['ansible (linear)', 'ansible (free)'] as Tool[]) : []), 'ssh2, one exec per step', 'ssh2, one exec per node'];
     for (let round = 0; round < rounds; round++) {
-      const pb = path.join(work, `slipway-${round}.yaml`);
-      await fs.writeFile(pb, slipwayPlaybook(round));
-      const env = { SLIPWAY_STATE_DIR: path.join(work, 'state') };
-      results['slipway first run']!.push(await timed(process.execPath, [CLI, 'run', pb, '-i', fleet.inventoryFile, '--output', 'plain'], env));
-      results['slipway second run']!.push(await timed(process.execPath, [CLI, 'run', pb, '-i', fleet.inventoryFile, '--output', 'plain'], env));
-      if (ansible) {
-        const apb = path.join(work, `ansible-${round}.yaml`);
-        await fs.writeFile(apb, ansiblePlaybook(round));
-        const aenv = {
-          ANSIBLE_HOST_KEY_CHECKING: 'True',
-          ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${fleet.knownHostsFile} -o ControlMaster=auto -o ControlPersist=60s`,
-          ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
-          ANSIBLE_PIPELINING: 'True',
-          ANSIBLE_STDOUT_CALLBACK: 'minimal',
-        };
-        // Ansible resolves ansible_ssh_private_key_file against the working directory.
-        const args = [apb, '-i', fleet.inventoryFile, '-f', String(nodes + 1)];
-        results['ansible first run']!.push(await timed('ansible-playbook', args, aenv, fleet.dir));
-        results['ansible second run']!.push(await timed('ansible-playbook', args, aenv, fleet.dir));
+      for (const tool of tools) {
+        const slot = `${tool.replace(/[^a-z0-9]+/g, '-')}-${round}`.replace(/-+/g, '-');
+        await Promise.all(workers.map((n) => seed(n, slot)));
+        const r = results.get(tool) ?? { first: [], noop: [] };
+        results.set(tool, r);
+        for (const pass of ['first', 'noop'] as const) {
+          r[pass].push(await measured(workers, proxies, () => runTool(tool, slot, inventory, fleet.dir, work, env)));
+          for (const n of workers) {
+            const why = await verify(n, slot);
+            if (why) throw new Error(`${tool} (${pass} run): ${n.name}: ${why}`);
+          }
+        }
       }
+      // slipway plan, on a fresh starting state.
+      const slot = `plan-${round}`;
+      await Promise.all(workers.map((n) => seed(n, slot)));
+      const pb = path.join(work, `${slot}.yaml`);
+      await fs.writeFile(pb, slipwayPlaybook(slot));
+      (extra.plan as ProcessCost[] | undefined) ?? (extra.plan = []);
+      (extra.plan as ProcessCost[]).push(await timedRun(process.execPath, [CLI, 'plan', pb, '-i', inventory], env));
     }
+    extra.validate = await validateCosts(work, env);
+    const starts: ProcessCost[] = [];
+    for (let i = 0; i < 5; i++) starts.push(await timedRun(process.execPath, [CLI, '--version'], env));
+    extra.cliStartMs = median(starts.map((s) => s.wallMs));
   } finally {
+    for (const p of proxies.values()) await p.stop();
     await fleet.down();
     await fs.rm(work, { recursive: true, force: true });
   }
-  console.log(`benchmark: ${nodes} worker nodes, 3 steps each, all nodes at once, median of ${rounds} round(s)`);
-  for (const [name, xs] of Object.entries(results)) {
-    if (xs.length === 0) {
-      console.log(`  ${name.padEnd(20)} (ansible-playbook not installed)`);
-      continue;
-    }
-    console.log(`  ${name.padEnd(20)} ${(median(xs) / 1000).toFixed(2)} s   (${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`);
+  report(ansible, extra);
+}
+
+async function benchInventory(fleet: Fleet, proxies: Map<string, LatencyProxy>): Promise<string> {
+  const hosts: Record<string, unknown> = {};
+  const groups: Record<string, { hosts: Record<string, null> }> = {};
+  for (const n of fleet.nodes) {
+    hosts[n.name] = { ansible_host: '127.0.0.1', ansible_port: proxies.get(n.name)?.port };
+    for (const g of n.record.groups) (groups[g] ??= { hosts: {} }).hosts[n.name] = null;
   }
+  const file = path.join(fleet.dir, 'inventory.bench.yaml');
+  const vars = { ansible_user: 'root', ansible_ssh_private_key_file: './id_ed25519', slipway_known_hosts: './known_hosts.bench' };
+  await fs.writeFile(file, stringify({ all: { hosts, vars, children: groups } }, { nullStr: '' }));
+  const known = fleet.nodes.map((n) => `[127.0.0.1]:${proxies.get(n.name)?.port} ${n.record.hostPublicKey.trim()}`);
+  await fs.writeFile(path.join(fleet.dir, 'known_hosts.bench'), `${known.join('\n')}\n`);
+  return file;
+}
+
+async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: string, work: string, env: Record<string, string>): Promise<ProcessCost> {
+  if (tool === 'slipway') {
+    const pb = path.join(work, `${slot}.yaml`);
+    await fs.writeFile(pb, slipwayPlaybook(slot));
+    return timedRun(process.execPath, [CLI, 'run', pb, '-i', inventory, '--output', 'plain'], env);
+  }
+  if (tool.startsWith('ssh2')) {
+    const mode = tool.endsWith('node') ? 'node' : 'step';
+    // The compiled floor (dist/bench, built with the CLI), so that neither pays for a transpiler.
+    return timedRun(process.execPath, [path.join(path.dirname(CLI), '../../bench/floor.js'), '--inventory', inventory, '--slot', slot, '--mode', mode], env, root);
+  }
+  const apb = path.join(work, `${slot}.ansible.yaml`);
+  await fs.writeFile(apb, ansiblePlaybook(slot));
+  const aenv = {
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${path.join(fleetDir, 'known_hosts.bench')} -o ControlMaster=auto -o ControlPersist=60s`,
+    ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
+    ANSIBLE_PIPELINING: 'True',
+    ANSIBLE_STDOUT_CALLBACK: 'minimal',
+    ANSIBLE_STRATEGY: tool.includes('free') ? 'free' : 'linear',
+  };
+  // Ansible resolves ansible_ssh_private_key_file against the working directory.
+  return timedRun('ansible-playbook', [apb, '-i', inventory, '-f', String(nodes + 1)], aenv, fleetDir);
+}
+
+async function measured(workers: Fleet['nodes'], proxies: Map<string, LatencyProxy>, run: () => Promise<ProcessCost>): Promise<Pass> {
+  const cpu0 = workers.reduce((t, n) => t + nodeCpuMs(n), 0);
+  const execs0 = (await Promise.all(workers.map(sshExecs))).reduce((a, b) => a + b, 0);
+  for (const p of proxies.values()) p.resetStats();
+  const cost = await run();
+  const cpu1 = workers.reduce((t, n) => t + nodeCpuMs(n), 0);
+  const execs1 = (await Promise.all(workers.map(sshExecs))).reduce((a, b) => a + b, 0);
+  const trips = workers.reduce((t, n) => t + (proxies.get(n.name)?.stats.roundTrips ?? 0), 0);
+  return { ...cost, nodeCpuMs: cpu1 - cpu0, execsPerNode: (execs1 - execs0) / workers.length, roundTripsPerNode: trips / workers.length };
+}
+
+async function validateCosts(work: string, env: Record<string, string>): Promise<Record<string, ProcessCost>> {
+  const out: Record<string, ProcessCost> = {};
+  for (const n of quick ? [1000] : [1000, 10_000]) {
+    const lines = ['all:', '  children:', '    workers:', '      hosts:'];
+    for (let i = 0; i < n; i++) lines.push(`        node-${i}: {ansible_host: 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}}`);
+    const file = path.join(work, `hosts-${n}.yaml`);
+    await fs.writeFile(file, `${lines.join('\n')}\n`);
+    out[String(n)] = await timedRun(process.execPath, [CLI, 'validate', path.join(root, 'playbooks/demo.yaml'), '-i', file], env);
+  }
+  return out;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function report(ansible: boolean, extra: Record<string, unknown>): void {
+  const rows: string[] = [];
+  const summary: Record<string, unknown> = {};
+  for (const [tool, r] of results) {
+    const m = (xs: Pass[], k: keyof Pass) => median(xs.map((x) => x[k]));
+    const row = {
+      firstWallMs: m(r.first, 'wallMs'),
+      noopWallMs: m(r.noop, 'wallMs'),
+      orchestratorCpuMs: m(r.first, 'cpuMs'),
+      peakRssMb: m(r.first, 'peakRssMb'),
+      nodeCpuMs: m(r.first, 'nodeCpuMs'),
+      execsPerNode: m(r.first, 'execsPerNode'),
+      noopExecsPerNode: m(r.noop, 'execsPerNode'),
+      roundTripsPerNode: m(r.first, 'roundTripsPerNode'),
+      noopRoundTripsPerNode: m(r.noop, 'roundTripsPerNode'),
+      rounds: r,
+    };
+    summary[tool] = row;
+    rows.push(`| ${tool} | ${s(row.firstWallMs)} | ${s(row.noopWallMs)} | ${s(row.orchestratorCpuMs)} | ${row.peakRssMb.toFixed(0)} MB | ${s(row.nodeCpuMs)} | ${row.execsPerNode.toFixed(1)} (no-op ${row.noopExecsPerNode.toFixed(1)}) | ${row.roundTripsPerNode.toFixed(0)} (no-op ${row.noopRoundTripsPerNode.toFixed(0)}) |`);
+  }
+  const sw = summary.slipway as { firstWallMs: number; orchestratorCpuMs: number } | undefined;
+  const ratio = (tool: Tool) => {
+    const other = summary[tool] as { firstWallMs: number; orchestratorCpuMs: number } | undefined;
+    return sw && other ? { wall: sw.firstWallMs / other.firstWallMs, cpu: sw.orchestratorCpuMs / other.orchestratorCpuMs } : undefined;
+  };
+  const bestAnsible = (['ansible (linear)', 'ansible (free)'] as Tool[]).map((t) => [t, summary[t] as { firstWallMs: number } | undefined] as const).filter(([, v]) => v).sort((a, b) => (a[1]?.firstWallMs ?? 0) - (b[1]?.firstWallMs ?? 0))[0];
+  const ratios = { 'slipway / floor (exec per step)': ratio('ssh2, one exec per step'), 'slipway / floor (exec per node)': ratio('ssh2, one exec per node'), ...(bestAnsible ? { [`slipway / ${bestAnsible[0]}`]: ratio(bestAnsible[0]) } : {}) };
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release() };
+  const out = { date: new Date().toISOString(), machine, nodes, latencyMs, rounds, steps: STEPS, ansible, tools: summary, ratios, ...extra };
+  console.log(`benchmark: ${nodes} worker nodes, ${STEPS} steps, ${latencyMs} ms round trip, median of ${rounds} round(s); ${machine.cpus} x ${machine.cpu}`);
+  console.log('| tool | wall, first run | wall, no-op run | orchestrator CPU | peak RSS | CPU on the nodes | SSH execs per node | round trips per node |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  for (const [k, v] of Object.entries(ratios)) if (v) console.log(`${k}: wall ${v.wall.toFixed(2)}x, orchestrator CPU ${v.cpu.toFixed(2)}x`);
+  const plan = extra.plan as ProcessCost[] | undefined;
+  if (plan?.length) console.log(`slipway plan: ${s(median(plan.map((p) => p.wallMs)))} wall, ${s(median(plan.map((p) => p.cpuMs)))} CPU`);
+  for (const [n, c] of Object.entries((extra.validate as Record<string, ProcessCost>) ?? {})) console.log(`validate, ${n} hosts: ${s(c.wallMs)} wall, ${s(c.cpuMs)} CPU, ${c.peakRssMb.toFixed(0)} MB`);
+  console.log(`CLI start (slipway --version): ${(extra.cliStartMs as number).toFixed(0)} ms`);
+  if (!values['no-write'] && !quick) void saveResults(`${nodes} nodes, ${latencyMs} ms`, out);
+}
+
+/** bench/results.json: the latest result of each configuration (nodes, latency), kept side by side. */
+async function saveResults(key: string, out: unknown): Promise<void> {
+  const file = path.join(root, 'bench/results.json');
+  const all = JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  all[key] = out;
+  await fs.writeFile(file, `${JSON.stringify(all, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-server containerd runc sudo util-linux procps dpkg-dev tmux gcc libc6-dev containernetworking-plugins iproute2 chromium fonts-dejavu-core)
+packages=(openssh-server containerd runc sudo util-linux procps dpkg-dev tmux gcc libc6-dev containernetworking-plugins iproute2 chromium fonts-dejavu-core ansible-core time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
