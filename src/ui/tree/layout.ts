@@ -71,12 +71,17 @@ class Writer {
   }
 }
 
+/** The spinner's frame now, in the colour of things in flight. */
+function spinner(o: Required<LayoutOptions>, p: Paint): string {
+  return p.warn(SPINNER[o.frame % SPINNER.length] as string);
+}
+
 function took(from: number | undefined, to: number | undefined, now: number): string {
   return from === undefined ? '' : elapsedText((to ?? now) - from);
 }
 
 function nodeFailed(n: NodeView): boolean {
-  return FAILED_OUTCOMES.includes(n.state as never) || n.state === 'interrupted';
+  return (FAILED_OUTCOMES as readonly string[]).includes(n.state) || n.state === 'interrupted';
 }
 
 function header(model: TreeModel, o: Required<LayoutOptions>, p: Paint): string[] {
@@ -102,7 +107,7 @@ function stepLine(s: StepView, w: Writer, depth: number): void {
   switch (s.state) {
     case 'running': {
       const extra = s.retrying ? ` · retrying (${s.retrying})` : s.waitingFor ? ` · waiting for ${s.waitingFor}` : '';
-      w.add(depth, `${p.warn(SPINNER[o.frame % SPINNER.length] as string)} ${s.label}${time}${p.warn(extra)}`);
+      w.add(depth, `${spinner(o, p)} ${s.label}${time}${p.warn(extra)}`);
       return;
     }
     case 'ok':
@@ -162,10 +167,10 @@ function nodeBlock(model: TreeModel, n: NodeView, w: Writer, depth: number, fold
     const current = n.steps.find((s) => s.state === 'running');
     if (fold.runningOneLine) {
       const step = current ? ` · ${current.label} ${took(current.start, undefined, o.now)}${current.waitingFor ? ` · waiting for ${current.waitingFor}` : ''}` : '';
-      w.add(depth, `${p.warn(SPINNER[o.frame % SPINNER.length] as string)} ${n.host}${time}${step}`);
+      w.add(depth, `${spinner(o, p)} ${n.host}${time}${step}`);
       return;
     }
-    w.add(depth, `${p.warn(SPINNER[o.frame % SPINNER.length] as string)} ${n.host}${time}${n.rollback ? `: ${outcomeWords(n, model.runId)}` : ''}`);
+    w.add(depth, `${spinner(o, p)} ${n.host}${time}${n.rollback ? `: ${outcomeWords(n, model.runId)}` : ''}`);
     const pending = n.steps.filter((s) => s.state === 'pending');
     for (const s of n.steps) if (!(fold.pendingStepsHidden && s.state === 'pending')) stepLine(s, w, depth + 1);
     if (fold.pendingStepsHidden && pending.length) w.add(depth + 1, p.dim(`◻ ${pending.length} more step(s)`));
@@ -225,7 +230,7 @@ function batchBlock(model: TreeModel, b: BatchView, w: Writer, fold: Fold, open:
   const running = nodes.filter((n) => n.state === 'running');
   const waiting = nodes.filter((n) => n.state === 'pending');
   const where = model.end === undefined ? `${running.length} in flight` : 'stopped';
-  w.add(0, `${p.warn(SPINNER[o.frame % SPINNER.length] as string)} ${batchTitle(model, b)}: ${done.length}/${nodes.length} done, ${where}${time}`);
+  w.add(0, `${spinner(o, p)} ${batchTitle(model, b)}: ${done.length}/${nodes.length} done, ${where}${time}`);
   if (fold.doneNodesMerged && done.length) w.add(1, `${p.ok('✔')} ${done.length} done: ${names(done.map((n) => n.host))}`);
   for (const n of nodes) {
     if (n.state === 'done' && !fold.doneNodesMerged) nodeBlock(model, n, w, 1, fold);
