@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import type { RunEvent } from '../runner/events.js';
 import { readJournal } from '../runner/journal.js';
 import { journalState, type RunJournalState } from '../runner/journal-state.js';
 import { REDACTED } from '../runner/redact.js';
@@ -12,6 +13,8 @@ export interface OpenedRun {
   runId: string;
   runDir: RunDir;
   state: RunJournalState;
+  /** The journal's events, oldest first (a torn last line left out). */
+  events: RunEvent[];
   tornTail: boolean;
 }
 
@@ -33,7 +36,7 @@ export async function openRun(runIdArg: string | undefined): Promise<OpenedRun> 
   } catch (err) {
     throw new InputError(`run ${runId}: ${(err as Error).message}`);
   }
-  return { runId, runDir, state, tornTail: contents.tornTail };
+  return { runId, runDir, state, events: contents.events, tornTail: contents.tornTail };
 }
 
 async function fileHash(file: string): Promise<string> {

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, InputError } from '../errors.js';
-import { REPORT_FORMATS, loadRunReport, renderReport, type ReportFormat } from '../report/write.js';
+import { REPORT_FORMATS, renderReport, runReport, type ReportFormat } from '../report/write.js';
 import { parse } from './args.js';
 import { printErr, printOut } from './output.js';
 import { openRun } from './reopen.js';
@@ -13,8 +13,8 @@ export async function report(argv: string[]): Promise<number> {
   const format = values.format as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) throw new InputError(`--format must be ${REPORT_FORMATS.join(', ')} (found '${values.format}')\n${usage}`);
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
-  const { runDir } = await openRun(positionals[0]);
-  const text = renderReport(await loadRunReport(runDir), format);
+  const { events } = await openRun(positionals[0]);
+  const text = renderReport(await runReport(events), format);
   if (values.out) {
     const file = path.resolve(values.out);
     await fs.writeFile(file, text, { mode: 0o600 }).catch((err: NodeJS.ErrnoException) => {

@@ -15,6 +15,7 @@ import { sshRemotes, type SshOptions } from '../transport/ssh.js';
 import { writeRunReport } from '../report/write.js';
 import { cordonedLines } from '../ui/cordon-report.js';
 import { LiveTree } from '../ui/live-tree.js';
+import { countsText } from '../ui/words.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
 import { connectionOptions, targetOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf } from './args.js';
@@ -206,9 +207,8 @@ async function executeLockedRun(args: ExecuteRunArgs): Promise<number> {
     // JSON output is events only; the report is in the run folder (report.html, .md, .json).
     const report = await writeReportOrSay(runDir);
     if (output !== 'json') {
-      const t = summary.total;
       const lines = [
-        `run ${runId}: ${summary.status}: ${t.ok} ok, ${t.changed} changed, ${t.skipped} skipped, ${t.failed} failed`,
+        `run ${runId}: ${summary.status}: ${countsText(summary.total)}`,
         ...Object.entries(summary.nodes)
           .filter(([, n]) => n.status !== 'done')
           .map(([host, n]) => `  ${host}: ${n.status}`),

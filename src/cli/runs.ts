@@ -1,22 +1,18 @@
 /** `slipway runs [RUN_ID]`: past runs and their outcome; with a run id, that run node by node. */
 import { EXIT, InputError } from '../errors.js';
-import type { Counts } from '../runner/events.js';
 import { cordonedNodes, nodeOutcomes, tallyText } from '../runner/journal-state.js';
 import { liveOwnerOf } from '../runner/node-locks.js';
 import { redactSecrets } from '../runner/redact.js';
 import { listRuns, outcomeText, runStatus } from '../runner/run-store.js';
 import { buildRunReport, type NodeReport } from '../report/model.js';
-import { readJournal } from '../runner/journal.js';
 import { cordonedLines } from '../ui/cordon-report.js';
 import { formatTable } from '../ui/table.js';
+import { countsText, firstLine, rollbackWhere } from '../ui/words.js';
 import { elapsedText, shortTime } from '../time-text.js';
 import { parse } from './args.js';
 import { printJson, printOut } from './output.js';
 import { openRun } from './reopen.js';
 
-function countsText(c: Counts | undefined): string {
-  return c ? `${c.ok} ok, ${c.changed} changed, ${c.skipped} skipped, ${c.failed} failed` : '';
-}
 
 export async function runs(argv: string[]): Promise<number> {
   const usage = 'usage: slipway runs [RUN_ID] [--output text|json]';
@@ -33,7 +29,7 @@ export async function runs(argv: string[]): Promise<number> {
     printOut('no runs yet');
     return EXIT.ok;
   }
-  const rows = list.map((r) => [r.id, r.playbook, shortTime(r.started), elapsedText(r.durationMs), outcomeText(r), tallyText(r.nodes), countsText(r.counts)]);
+  const rows = list.map((r) => [r.id, r.playbook, shortTime(r.started), elapsedText(r.durationMs), outcomeText(r), tallyText(r.nodes), r.counts ? countsText(r.counts) : '']);
   printOut(formatTable(['RUN', 'PLAYBOOK', 'STARTED', 'TOOK', 'OUTCOME', 'NODES', 'LAST PASS'], rows));
   return EXIT.ok;
 }
@@ -44,16 +40,16 @@ function whereNow(n: NodeReport, running: boolean): string {
   if (!last) return n.status === 'pending' ? 'not started' : '';
   if (last.status === 'running') return running ? `in ${last.step} since ${shortTime(last.start)}${last.waits.length ? `, waiting for ${last.waits.at(-1)?.for}` : ''}` : `${last.step} started, no end in the journal`;
   const rolled = n.rollbacks.at(-1);
-  if (rolled && rolled.start >= (last.end ?? last.start)) return `rolled back to ${rolled.to === 'start' ? 'the start' : 'its last rollback point'} (undid ${rolled.steps.filter((s) => s.undone).map((s) => s.step).join(', ') || 'nothing'})`;
+  if (rolled && rolled.start >= (last.end ?? last.start)) return `rolled back to ${rollbackWhere(rolled.to)} (undid ${rolled.steps.filter((s) => s.undone).map((s) => s.step).join(', ') || 'nothing'})`;
   return n.status === 'skipped' ? `left as it is after ${last.step} (${last.status})` : `after ${last.step} (${last.status})`;
 }
 
 /** One run: its outcome, each node's, the nodes it leaves cordoned and by whom, what to do next. */
 async function runDetail(id: string, output: 'text' | 'json'): Promise<number> {
-  const { runId, runDir, state } = await openRun(id);
+  const { runId, runDir, state, events } = await openRun(id);
   const owner = await liveOwnerOf(runDir.dir);
   const status = runStatus(state, owner);
-  const report = buildRunReport((await readJournal(runDir.journalFile)).events, { generated: new Date().toISOString() });
+  const report = buildRunReport(events, { generated: new Date().toISOString() });
   const total = state.start.steps.length;
   const nodes = report.nodes.map((n) => {
     const s = state.nodes.get(n.host);
@@ -92,7 +88,7 @@ async function runDetail(id: string, output: 'text' | 'json'): Promise<number> {
     `run ${runId}: ${state.start.playbookName}, started ${shortTime(report.start)}, ${elapsedText(report.durationMs)}: ${outcomeText({ status, ...(owner ? { owner } : {}) })}`,
     formatTable(
       ['NODE', 'OUTCOME', 'STEPS DONE', 'TOOK', 'WAITED', 'NOW', 'ERROR'],
-      nodes.map((n) => [n.host, n.status, `${n.stepsDone.length}/${n.steps}`, elapsedText(n.durationMs), n.waitingMs ? elapsedText(n.waitingMs) : '', n.now, (n.error ?? '').split('\n')[0] ?? '']),
+      nodes.map((n) => [n.host, n.status, `${n.stepsDone.length}/${n.steps}`, elapsedText(n.durationMs), n.waitingMs ? elapsedText(n.waitingMs) : '', n.now, firstLine(n.error ?? '')]),
     ),
     ...cordonedLines(runId, cordoned),
   ];

@@ -10,7 +10,8 @@ import { elapsedText, msBetween, shortTime } from '../time-text.js';
 import { cordonOwnerText } from '../ui/cordon-report.js';
 import type { DoctorSnapshot } from '../runner/doctor-store.js';
 import type { NodeReport, RunReport, StepBar } from './model.js';
-import { barMark, versionText } from './words.js';
+import { firstLine } from '../ui/words.js';
+import { barMark, doctorTitle, findingsText, rollbackText, summaryRows, versionText } from './words.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -73,7 +74,7 @@ function lane(report: RunReport, n: NodeReport): string {
   const failed = FAILED.has(n.status);
   const parts: string[] = [];
   for (const b of n.bars) {
-    const title = `${n.host}: ${b.name}: ${barMark(b)}, ${elapsedText(b.durationMs)}${b.summary ? `: ${b.summary}` : ''}${b.error ? `: ${b.error.split('\n')[0]}` : ''}`;
+    const title = `${n.host}: ${b.name}: ${barMark(b)}, ${elapsedText(b.durationMs)}${b.summary ? `: ${b.summary}` : ''}${b.error ? `: ${firstLine(b.error)}` : ''}`;
     parts.push(span(report, `bar ${b.status}`, b.start, barEnd(report, b), title, ` data-step="${esc(b.step)}" data-status="${b.status}"`));
     for (const w of b.waits) parts.push(span(report, 'bar wait', w.start, w.end, `${n.host}: ${b.name}: waiting ${elapsedText(msBetween(w.start, w.end))} for ${w.for}`, ` data-step="${esc(b.step)}"`));
   }
@@ -95,23 +96,8 @@ function tableOf(head: string[], body: string[][], attrs = ''): string {
   return `<table${attrs}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows(body)}</tbody></table>`;
 }
 
-function inputsTable(r: RunReport): string {
-  const vars = Object.entries(r.inputs.extraVars).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  const passes = r.passes.map((p) => `${p.kind} ${shortTime(p.start)}${p.operator ? ` by ${p.operator.user}@${p.operator.host} in ${p.operator.cwd}` : ''}${p.status ? `: ${p.status}` : ''}${p.forced ? ' (--force)' : ''}`);
-  const body: Array<[string, string]> = [
-    ['Playbook', `${r.playbook.file} (sha256 ${r.playbook.hash.slice(0, 16)})`],
-    ['Inventory', `${r.inventory.file} (sha256 ${r.inventory.hash.slice(0, 16)})`],
-    ['Limit', r.inputs.limit ?? 'none'],
-    ...(r.inputs.hosts ? ([['Hosts', r.inputs.hosts]] as Array<[string, string]>) : []),
-    ...(r.inputs.on ? ([['On', r.inputs.on]] as Array<[string, string]>) : []),
-    ['Extra vars', vars.join(', ') || 'none'],
-    ['Passes', passes.join('; ')],
-    ['Started / ended', `${shortTime(r.start)} / ${shortTime(r.end)} (${elapsedText(r.durationMs)})`],
-    ['Steps', `${r.totals.ok} ok, ${r.totals.changed} changed, ${r.totals.skipped} skipped, ${r.totals.failed} failed`],
-    ...(r.budget ? ([['Failure budget', `${r.budget.failedNodes} of ${r.budget.maxFailed} node(s) allowed to fail used (onFailure: ${r.budget.onFailure})`]] as Array<[string, string]>) : []),
-    ['Nodes', Object.entries(r.nodesByOutcome).map(([s, hosts]) => `${s} ${hosts?.length ?? 0}`).join(', ')],
-  ];
-  return `<table class="inputs"><tbody>${rows(body.map(([k, v]) => [`<b>${esc(k)}</b>`, esc(v)]))}</tbody></table>`;
+function summaryTable(r: RunReport): string {
+  return `<table class="inputs"><tbody>${rows(summaryRows(r).map(([k, v]) => [`<b>${esc(k)}</b>`, esc(v)]))}</tbody></table>`;
 }
 
 function stepsSection(r: RunReport): string {
@@ -136,18 +122,14 @@ function nodeDetail(r: RunReport, n: NodeReport): string {
   if (n.notRun.length) parts.push(`<p>Not run: ${esc(n.notRun.join(', '))}</p>`);
   if (n.versions.length) parts.push(`<p>Versions: ${n.versions.map((v) => esc(`${versionText(v)} (${v.step})`)).join('; ')}</p>`);
   for (const d of n.diffs) parts.push(`<p>Diff of <code>${esc(d.step)}</code>:</p><pre class="diff">${esc(d.diff)}</pre>`);
-  for (const rb of n.rollbacks) {
-    const undone = rb.steps.map((s) => (s.undone ? esc(s.step) : `${esc(s.step)} <b>(failed: ${esc(s.error ?? '')})</b>`)).join(', ') || 'nothing to undo';
-    parts.push(`<p class="rollback">Rollback at ${esc(shortTime(rb.start))} to ${rb.to === 'start' ? 'the state before the run' : 'its last rollback point'}: <b>${esc(rb.status ?? 'unfinished')}</b>; undid ${undone}.</p>`);
-  }
+  for (const rb of n.rollbacks) parts.push(`<p class="rollback">${esc(rollbackText(rb))}</p>`);
   if (n.cordon?.cordoned) parts.push(`<p class="cordoned">Left cordoned: ${esc(cordonOwnerText(r.runId, n.cordon))}.</p>`);
   const head = `${failed ? '✗ ' : ''}${n.host}: ${n.status}, ${elapsedText(n.durationMs)}${n.waitingMs ? ` (waited ${elapsedText(n.waitingMs)})` : ''}`;
   return `<details class="node${failed ? ' failed' : ''}" id="${nodeId(n.host)}" data-status="${n.status}"${failed ? ' open' : ''}><summary>${esc(head)}</summary>${parts.join('')}</details>`;
 }
 
 function doctorTable(title: string, s: DoctorSnapshot): string {
-  const body = s.nodes.map((n) => [esc(n.host), esc(n.reachable ? (n.findings.length ? n.findings.map((f) => `${f.severity} ${f.rule}: ${f.title}`).join('; ') : 'healthy') : `unreachable: ${n.error ?? ''}`)]);
-  return `<h3>${esc(title)} (${esc(shortTime(s.ts))}${s.target ? `, target ${esc(s.target)}` : ''})</h3>${tableOf(['Node', 'Findings'], body)}`;
+  return `<h3>${esc(doctorTitle(title, s))}</h3>${tableOf(['Node', 'Findings'], s.nodes.map((n) => [esc(n.host), esc(findingsText(n))]))}`;
 }
 
 export function renderHtml(r: RunReport): string {
@@ -155,7 +137,7 @@ export function renderHtml(r: RunReport): string {
   const body = [
     `<h1>slipway run ${esc(r.runId)}: ${esc(r.playbook.name)}: <span class="status ${esc(r.status)}" id="outcome">${esc(r.status)}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}</span></h1>`,
     r.stopped ? `<p><b>Stopped:</b> ${esc(r.stopped)}</p>` : '',
-    inputsTable(r),
+    summaryTable(r),
     cordoned.length ? `<h2>Left cordoned</h2><ul class="cordoned">${cordoned.map(([h, c]) => `<li>${esc(h)}${c.node !== h ? ` (Node ${esc(c.node)})` : ''}: ${esc(cordonOwnerText(r.runId, c))}</li>`).join('')}</ul>` : '',
     r.next.length ? `<h2>Next</h2><pre class="next">${esc(r.next.join('\n'))}</pre>` : '',
     r.doctor ? `<h2>Doctor</h2>${r.doctor.before ? doctorTable('Before the run', r.doctor.before) : ''}${r.doctor.after ? doctorTable('After the run', r.doctor.after) : ''}` : '',

@@ -6,7 +6,7 @@ import { elapsedText, shortTime } from '../time-text.js';
 import { cordonOwnerText } from '../ui/cordon-report.js';
 import type { DoctorSnapshot } from '../runner/doctor-store.js';
 import type { NodeReport, RunReport } from './model.js';
-import { barMark, versionText } from './words.js';
+import { barMark, doctorTitle, findingsText, rollbackText, summaryRows, versionText } from './words.js';
 
 /** A table cell: one line, pipes escaped. */
 function cell(text: string): string {
@@ -29,8 +29,7 @@ function code(text: string): string {
 }
 
 function doctorLines(title: string, s: DoctorSnapshot): string[] {
-  const rows = s.nodes.map((n) => [n.host, n.reachable ? (n.findings.length ? n.findings.map((f) => `${f.severity} ${f.rule}: ${f.title}`).join('; ') : 'healthy') : `unreachable: ${n.error ?? ''}`]);
-  return [`### ${title} (${shortTime(s.ts)}${s.target ? `, target ${s.target}` : ''})`, '', ...table(['Node', 'Findings'], rows), ''];
+  return [`### ${doctorTitle(title, s)}`, '', ...table(['Node', 'Findings'], s.nodes.map((n) => [n.host, findingsText(n)])), ''];
 }
 
 function nodeSection(n: NodeReport, runId: string): string[] {
@@ -54,37 +53,14 @@ function nodeSection(n: NodeReport, runId: string): string[] {
   if (n.notRun.length) lines.push(`Not run: ${n.notRun.join(', ')}`, '');
   if (n.versions.length) lines.push('Versions:', '', ...n.versions.map((v) => `- ${versionText(v)} (${v.step})`), '');
   for (const d of n.diffs) lines.push(`Diff of ${code(d.step)}:`, '', ...fence(d.diff, 'diff'), '');
-  for (const r of n.rollbacks) {
-    const undone = r.steps.map((s) => (s.undone ? s.step : `${s.step} (FAILED: ${s.error ?? ''})`)).join(', ') || 'nothing to undo';
-    lines.push(`Rollback at ${shortTime(r.start)} to ${r.to === 'start' ? 'the state before the run' : 'its last rollback point'}: ${r.status ?? 'unfinished'}; undid ${undone}. Why: ${r.reason.split('\n')[0] ?? ''}`, '');
-  }
+  for (const r of n.rollbacks) lines.push(rollbackText(r), '');
   if (n.cordon?.cordoned) lines.push(`Left cordoned: ${cordonOwnerText(runId, n.cordon)}.`, '');
   return lines;
 }
 
 export function renderMarkdown(r: RunReport): string {
   const lines: string[] = [`# slipway run ${r.runId}: ${r.playbook.name}: ${r.status}`, ''];
-  const operators = r.passes.map((p) => `${p.kind} ${shortTime(p.start)}${p.operator ? ` by ${p.operator.user}@${p.operator.host} in ${p.operator.cwd}` : ''}${p.status ? `: ${p.status}` : ''}${p.forced ? ' (--force)' : ''}`);
-  const vars = Object.entries(r.inputs.extraVars).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  lines.push(
-    ...table(
-      ['', ''],
-      [
-        ['Playbook', `${r.playbook.file} (sha256 ${r.playbook.hash.slice(0, 16)})`],
-        ['Inventory', `${r.inventory.file} (sha256 ${r.inventory.hash.slice(0, 16)})`],
-        ['Limit', r.inputs.limit ?? 'none'],
-        ...(r.inputs.hosts ? [['Hosts', r.inputs.hosts]] : []),
-        ...(r.inputs.on ? [['On', r.inputs.on]] : []),
-        ['Extra vars', vars.join(', ') || 'none'],
-        ['Passes', operators.join('; ')],
-        ['Started / ended', `${shortTime(r.start)} / ${shortTime(r.end)} (${elapsedText(r.durationMs)})`],
-        ['Outcome', `${r.status}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.stopped ? `: ${r.stopped}` : ''}`],
-        ['Steps', `${r.totals.ok} ok, ${r.totals.changed} changed, ${r.totals.skipped} skipped, ${r.totals.failed} failed`],
-        ...(r.budget ? [['Failure budget', `${r.budget.failedNodes} of ${r.budget.maxFailed} node(s) allowed to fail used (onFailure: ${r.budget.onFailure})`]] : []),
-      ],
-    ),
-    '',
-  );
+  lines.push(...table(['', ''], summaryRows(r)), '');
   const cordoned = Object.entries(r.cordoned);
   if (cordoned.length) {
     lines.push('## Left cordoned', '', ...cordoned.map(([host, c]) => `- ${host}${c.node !== host ? ` (Node ${c.node})` : ''}: ${cordonOwnerText(r.runId, c)}`), '');

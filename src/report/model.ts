@@ -67,7 +67,7 @@ export interface NodeReport {
   waitingMs: number;
   bars: StepBar[];
   rollbacks: RollbackRecord[];
-  /** Every diff it applied (a step changed and the change is not rolled back... or is: see rollbacks). */
+  /** Every diff it applied, in order (a later rollback may have undone some: see rollbacks). */
   diffs: Array<{ step: string; diff: string }>;
   versions: Array<VersionChange & { step: string }>;
   cordon?: CordonState;

@@ -11,12 +11,13 @@ import type { RunDir } from '../runner/run-store.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import { buildRunReport, type RunReport } from './model.js';
+import type { RunEvent } from '../runner/events.js';
 
 export type ReportFormat = 'html' | 'md' | 'json';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['html', 'md', 'json'];
 
-export async function loadRunReport(runDir: RunDir, now = new Date()): Promise<RunReport> {
-  const { events } = await readJournal(runDir.journalFile);
+/** The report of a run from its journal's events, with doctor's verdicts around it. */
+export async function runReport(events: readonly RunEvent[], now = new Date()): Promise<RunReport> {
   const report = buildRunReport(events, { generated: now.toISOString() });
   const doctor = await doctorAroundRun(report.nodes.map((n) => n.host), report.start, report.end);
   if (doctor.before || doctor.after) report.doctor = doctor;
@@ -37,7 +38,7 @@ export function reportFiles(runDir: RunDir): Record<ReportFormat, string> {
 
 /** Writes (or rewrites) the run's report in every format; returns the HTML file's path. */
 export async function writeRunReport(runDir: RunDir): Promise<string> {
-  const report = await loadRunReport(runDir);
+  const report = await runReport((await readJournal(runDir.journalFile)).events);
   const files = reportFiles(runDir);
   for (const format of REPORT_FORMATS) {
     const tmp = `${files[format]}.tmp`;

@@ -38,41 +38,54 @@ export async function saveDoctorSnapshot(report: DoctorReport, now = new Date())
   const dir = doctorDir();
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const ts = now.toISOString();
-  const name = `${ts.replace(/[-:.]/g, '')}-${process.pid}.json`;
-  await fs.writeFile(path.join(dir, name), `${JSON.stringify(snapshotOf(report, ts))}\n`, { mode: 0o600 });
+  await fs.writeFile(path.join(dir, snapshotName(ts)), `${JSON.stringify(snapshotOf(report, ts))}\n`, { mode: 0o600 });
 }
 
-async function allSnapshots(): Promise<DoctorSnapshot[]> {
-  const dir = doctorDir();
-  if (!existsSync(dir)) return [];
-  const out: DoctorSnapshot[] = [];
-  for (const name of (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort()) {
-    try {
-      out.push(JSON.parse(await fs.readFile(path.join(dir, name), 'utf8')) as DoctorSnapshot);
-    } catch {
-      // A snapshot cut short or edited by hand: the report does without it.
-    }
-  }
-  return out.sort((a, b) => a.ts.localeCompare(b.ts));
+/** A snapshot's file name from its time: names sort as the times do. */
+export function snapshotName(ts: string, pid: number = process.pid): string {
+  return `${ts.replace(/[-:.]/g, '')}-${pid}.json`;
 }
 
 /**
  * The doctor's verdicts around a run: the last one before it started and the first one after
- * it ended, each cut down to the run's nodes (absent when doctor saw none of them).
+ * it ended that saw any of the run's nodes, each cut down to them. `names` are the snapshots'
+ * file names; `read` loads one (undefined when it cannot be read). Only the snapshots nearest
+ * the run are read, however many doctor has kept.
  */
-export function aroundRun(snapshots: readonly DoctorSnapshot[], hosts: readonly string[], start: string, end: string): { before?: DoctorSnapshot; after?: DoctorSnapshot } {
+export async function aroundRun(
+  names: readonly string[],
+  read: (name: string) => Promise<DoctorSnapshot | undefined>,
+  hosts: readonly string[],
+  start: string,
+  end: string,
+): Promise<{ before?: DoctorSnapshot; after?: DoctorSnapshot }> {
   const wanted = new Set(hosts);
-  const cut = (s: DoctorSnapshot | undefined): DoctorSnapshot | undefined => {
-    if (!s) return undefined;
-    const nodes = s.nodes.filter((n) => wanted.has(n.host));
-    return nodes.length ? { ...s, nodes } : undefined;
+  const firstSeeing = async (candidates: readonly string[]): Promise<DoctorSnapshot | undefined> => {
+    for (const name of candidates) {
+      const s = await read(name);
+      const nodes = s?.nodes.filter((n) => wanted.has(n.host)) ?? [];
+      if (s && nodes.length) return { ...s, nodes };
+    }
+    return undefined;
   };
-  const seesRun = (s: DoctorSnapshot) => s.nodes.some((n) => wanted.has(n.host));
-  const before = cut(snapshots.filter((s) => s.ts < start && seesRun(s)).at(-1));
-  const after = cut(snapshots.find((s) => s.ts > end && seesRun(s)));
+  const sorted = [...names].sort();
+  const startKey = snapshotName(start, 0).slice(0, -'-0.json'.length);
+  const endKey = snapshotName(end, 0).slice(0, -'-0.json'.length);
+  const before = await firstSeeing(sorted.filter((n) => n < startKey).reverse());
+  const after = await firstSeeing(sorted.filter((n) => n > endKey));
   return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
 }
 
 export async function doctorAroundRun(hosts: readonly string[], start: string, end: string): Promise<{ before?: DoctorSnapshot; after?: DoctorSnapshot }> {
-  return aroundRun(await allSnapshots(), hosts, start, end);
+  const dir = doctorDir();
+  if (!existsSync(dir)) return {};
+  const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json'));
+  const read = async (name: string) => {
+    try {
+      return JSON.parse(await fs.readFile(path.join(dir, name), 'utf8')) as DoctorSnapshot;
+    } catch {
+      return undefined; // cut short or edited by hand: the report does without it
+    }
+  };
+  return aroundRun(names, read, hosts, start, end);
 }

@@ -54,6 +54,8 @@ export class Journal {
       setImmediate(() => {
         const upTo = this.written;
         if (this.fd === undefined) {
+          // Closed meanwhile: close() fsync'd every line (a waiter must not spin on it).
+          this.synced = this.written;
           this.flushing = undefined;
           resolve();
           return;

@@ -2,6 +2,7 @@
 import type { EventListener, RunEvent } from '../runner/events.js';
 import type { CordonState } from '../steps/types.js';
 import { cordonOwnerText } from './cordon-report.js';
+import { countsText, firstLine, rollbackWhere } from './words.js';
 import { terminalSafeJson } from './terminal-text.js';
 import { elapsedText, msBetween } from '../time-text.js';
 
@@ -21,7 +22,7 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
     case 'batch.pause':
       return e.pause === 'confirm' ? `batch ${e.batch}: waiting for confirmation` : `pausing ${e.pause}s before batch ${e.batch}`;
     case 'rollback.start':
-      return `[${e.host}] rolling back to ${e.to === 'start' ? 'the start' : 'the last checkpoint'}: ${e.steps.join(', ') || 'nothing to undo'} (${e.reason})`;
+      return `[${e.host}] rolling back to ${rollbackWhere(e.to)}: ${e.steps.join(', ') || 'nothing to undo'} (${e.reason})`;
     case 'rollback.step.done':
       return `[${e.host}] ${e.step} undone`;
     case 'rollback.step.failed':
@@ -49,16 +50,13 @@ export function formatPlainEvent(e: RunEvent): string | undefined {
       return e.status === 'done' ? undefined : `[${e.host}] node ${e.status}`;
     case 'run.summary': {
       const t = e.total;
-      return `run ${e.runId} ${e.status}: ${t.ok} ok, ${t.changed} changed, ${t.skipped} skipped, ${t.failed} failed`;
+      return `run ${e.runId} ${e.status}: ${countsText(t)}`;
     }
     default:
       return undefined;
   }
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0] ?? '';
-}
 
 /**
  * Plain lines, with what the tree shows too: each node's time and the run's progress where a
@@ -68,7 +66,8 @@ export function plainListener(write: (line: string) => void): EventListener {
   let runStarted: string | undefined;
   let total = 0;
   const nodeStarted = new Map<string, string>();
-  const ended = new Map<string, string>();
+  let nodesDone = 0;
+  let nodesNotDone = 0;
   const rollbackTo = new Map<string, 'checkpoint' | 'start'>();
   const undone = new Map<string, string[]>();
   const cordon = new Map<string, CordonState>();
@@ -85,17 +84,16 @@ export function plainListener(write: (line: string) => void): EventListener {
     if (e.type === 'rollback.step.done') undone.set(e.host, [...(undone.get(e.host) ?? []), e.step]);
     let line = formatPlainEvent(e);
     if (e.type === 'rollback.end') {
-      const where = rollbackTo.get(e.host) === 'start' ? 'the state before the run' : 'its last rollback point';
+      const where = rollbackWhere(rollbackTo.get(e.host) ?? 'checkpoint');
       const c = cordon.get(e.host);
       const left = c?.cordoned ? `; left ${cordonOwnerText(runId, c)}` : '';
       line = `[${e.host}] ${e.status === 'rolled-back' ? `rolled back to ${where}` : 'ROLLBACK FAILED'}; undid ${undone.get(e.host)?.join(', ') || 'nothing'}${left}`;
     }
     if (e.type === 'node.end') {
-      ended.set(e.host, e.status);
+      if (e.status === 'done') nodesDone++;
+      else nodesNotDone++;
       const since = nodeStarted.get(e.host);
-      const done = [...ended.values()].filter((s) => s === 'done').length;
-      const notDone = ended.size - done;
-      const progress = total ? ` (${done}/${total} nodes done${notDone ? `, ${notDone} not done` : ''})` : '';
+      const progress = total ? ` (${nodesDone}/${total} nodes done${nodesNotDone ? `, ${nodesNotDone} not done` : ''})` : '';
       line = `[${e.host}] node ${e.status}${since ? ` after ${elapsedText(msBetween(since, e.ts))}` : ''}${progress}`;
     }
     if (e.type === 'run.summary' && line !== undefined && runStarted) line += ` (${elapsedText(msBetween(runStarted, e.ts))})`;

@@ -1,6 +1,6 @@
 /** The run report from a real (in-memory) run's events: the model, and its Markdown and HTML. */
 import { describe, expect, it } from 'vitest';
-import { aroundRun, type DoctorSnapshot } from '../../src/runner/doctor-store.js';
+import { aroundRun, snapshotName, type DoctorSnapshot } from '../../src/runner/doctor-store.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import { journalState } from '../../src/runner/journal-state.js';
 import { redactSecrets } from '../../src/runner/redact.js';
@@ -102,6 +102,18 @@ describe('the run report', () => {
     expect(esc(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 
+  it("a package a step upgraded: its versions before and after, in the node's record and both renderings", async () => {
+    const events = (await runIt(new MemoryFleet(['n1']))).map((e) =>
+      // As pkg.install's step.done carries them (its check's `versions`).
+      e.type === 'step.done' && e.step === 'work' ? { ...e, versions: [{ name: 'containerd', from: '1.4.13~ds1-1', to: '1.6.20~ds1-1' }] } : e,
+    );
+    const r = buildRunReport(events, { generated: '2026-12-01T12:00:00.000Z' });
+    expect(r.nodes[0]?.versions).toEqual([{ name: 'containerd', from: '1.4.13~ds1-1', to: '1.6.20~ds1-1', step: 'work' }]);
+    expect(renderMarkdown(r)).toMatch(/^\| n1 \| done \| .* \| containerd 1\.4\.13~ds1-1 → 1\.6\.20~ds1-1 \|/m);
+    expect(renderMarkdown(r)).toContain('- containerd 1.4.13~ds1-1 → 1.6.20~ds1-1 (work)');
+    expect(renderHtml(r)).toContain('Versions: containerd 1.4.13~ds1-1 → 1.6.20~ds1-1 (work)');
+  });
+
   it('a resumed run: a pass per resume, steps done before marked re-checked', async () => {
     const fleet = new MemoryFleet(['n1']);
     fleet.node('n1').failures.set('healthy', 1);
@@ -143,12 +155,20 @@ describe('the report at 200 nodes', () => {
 
 describe("doctor's verdicts around a run", () => {
   const snap = (ts: string, hosts: string[]): DoctorSnapshot => ({ ts, inventory: 'h.yaml', target: '1.27.16', nodes: hosts.map((host) => ({ host, reachable: true, findings: [] })) });
-  it('the last before the start and the first after the end, cut to the run\'s nodes', () => {
-    const all = [snap('2026-12-01T09:00:00Z', ['n1']), snap('2026-12-01T09:30:00Z', ['n1', 'x']), snap('2026-12-01T09:45:00Z', ['x']), snap('2026-12-01T10:30:00Z', ['n1']), snap('2026-12-01T10:40:00Z', ['n1'])];
-    const around = aroundRun(all, ['n1', 'n2'], '2026-12-01T10:00:00Z', '2026-12-01T10:20:00Z');
-    expect(around.before?.ts).toBe('2026-12-01T09:30:00Z');
+  const all = [snap('2026-12-01T09:00:00.000Z', ['n1']), snap('2026-12-01T09:30:00.000Z', ['n1', 'x']), snap('2026-12-01T09:45:00.000Z', ['x']), snap('2026-12-01T10:30:00.000Z', ['n1']), snap('2026-12-01T10:40:00.000Z', ['n1'])];
+  const byName = new Map(all.map((s, i) => [snapshotName(s.ts, 100 + i), s]));
+
+  it("the last before the start and the first after the end that saw the run's nodes, cut to them; only those nearest are read", async () => {
+    const read: string[] = [];
+    const load = async (name: string) => {
+      read.push(name);
+      return byName.get(name);
+    };
+    const around = await aroundRun([...byName.keys()].reverse(), load, ['n1', 'n2'], '2026-12-01T10:00:00.000Z', '2026-12-01T10:20:00.000Z');
+    expect(around.before?.ts).toBe('2026-12-01T09:30:00.000Z'); // 09:45 saw only x
     expect(around.before?.nodes.map((n) => n.host)).toEqual(['n1']);
-    expect(around.after?.ts).toBe('2026-12-01T10:30:00Z');
-    expect(aroundRun(all, ['n9'], '2026-12-01T10:00:00Z', '2026-12-01T10:20:00Z')).toEqual({});
+    expect(around.after?.ts).toBe('2026-12-01T10:30:00.000Z');
+    expect(read.map((n) => byName.get(n)?.ts)).toEqual(['2026-12-01T09:45:00.000Z', '2026-12-01T09:30:00.000Z', '2026-12-01T10:30:00.000Z']);
+    expect(await aroundRun([...byName.keys()], load, ['n9'], '2026-12-01T10:00:00.000Z', '2026-12-01T10:20:00.000Z')).toEqual({});
   });
 });

@@ -62,7 +62,7 @@ steps:
       '[n1] a changed: set a to 1 (T)',
       '[n1] gate waiting for healthy in the store',
       '[n1] gate FAILED (step): n1: cannot set healthy',
-      '[n1] rolling back to the last checkpoint: a (step \'gate\': n1: cannot set healthy)',
+      '[n1] rolling back to its last rollback point: a (step \'gate\': n1: cannot set healthy)',
       '[n1] a undone',
       '[n1] rolled back to its last rollback point; undid a; left cordoned by this run',
       '[n1] node rolled-back after T (0/2 nodes done, 1 not done)',

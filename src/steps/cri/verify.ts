@@ -7,6 +7,7 @@
  * A runtime that answers only `runtime.v1alpha2` (containerd < 1.6) will not get better by
  * waiting: apply fails at once and says what to upgrade (field note 1).
  */
+import { sleepUnlessAborted } from '../../sleep.js';
 import { SlipwayError } from '../../errors.js';
 import { CONTAINERD_FIRST_CRI_V1, containerdCriApis, containerdServesCriV1 } from '../../kb/containerd-cri.js';
 import {
@@ -136,18 +137,6 @@ async function probe(ctx: StepContext, socket: string): Promise<CriVerifyFacts> 
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 export const criVerifyStep: StepType<CriVerifyParams, CriVerifyFacts, CriVerifyUndo> = {
   kind: 'cri.verify',
   description: 'Verify the runtime answers CRI runtime.v1 and is ready (waiting for it up to a timeout); diagnose a v1alpha2-only runtime.',
@@ -200,7 +189,7 @@ export const criVerifyStep: StepType<CriVerifyParams, CriVerifyFacts, CriVerifyU
         throw new SlipwayError(`${ctx.remote.host}: ${verdict.summary}${waited}`);
       }
       ctx.waiting?.(`the runtime to answer (up to ${params.timeout ?? '60s'}): ${verdict.summary}`);
-      await sleep(POLL_MS, ctx.signal);
+      await sleepUnlessAborted(POLL_MS, ctx.signal);
       current = await probe(ctx, current.socket);
     }
   },

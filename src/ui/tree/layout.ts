@@ -14,6 +14,7 @@ import cliTruncate from 'cli-truncate';
 import { elapsedText } from '../../time-text.js';
 import { FAILED_OUTCOMES } from '../../runner/summary.js';
 import { cordonOwnerText } from '../cordon-report.js';
+import { countsText, firstLine, rollbackWhere } from '../words.js';
 import { nodeCounts, type BatchView, type NodeView, type StepView, type TreeModel } from './model.js';
 
 export interface Paint {
@@ -138,12 +139,11 @@ function outcomeWords(n: NodeView, runId: string): string {
   const parts: string[] = [];
   const r = n.rollback;
   if (r) {
-    const where = r.to === 'start' ? 'the state before the run' : 'its last rollback point';
-    if (r.status === 'rolled-back') parts.push(`failed, rolled back to ${where} (undid ${r.undone.join(', ') || 'nothing'})`);
+    if (r.status === 'rolled-back') parts.push(`failed, rolled back to ${rollbackWhere(r.to)} (undid ${r.undone.join(', ') || 'nothing'})`);
     else if (r.status === 'rollback-failed') parts.push(`failed, and its rollback failed (${r.failed.join(', ')})`);
     else parts.push(`rolling back ${r.steps.join(', ')}`);
   } else if (n.state === 'skipped') parts.push(`skipped by the operator${n.error ? ` (${n.error})` : ''}`);
-  else if (n.state === 'pending') parts.push(`not finished${n.error ? ` (${n.error.split('\n')[0]})` : ''}`);
+  else if (n.state === 'pending') parts.push(`not finished${n.error ? ` (${firstLine(n.error)})` : ''}`);
   else if (n.state === 'interrupted') parts.push('interrupted');
   else parts.push(n.state);
   if (n.cordon?.cordoned && n.state !== 'running' && n.state !== 'done') parts.push(`left ${cordonOwnerText(runId, n.cordon)}`);
@@ -153,7 +153,7 @@ function outcomeWords(n: NodeView, runId: string): string {
 function counted(n: NodeView): string {
   const c = { ok: 0, changed: 0, skipped: 0 };
   for (const s of n.steps) if (s.state === 'ok' || s.state === 'changed' || s.state === 'skipped') c[s.state]++;
-  return `${c.ok} ok, ${c.changed} changed, ${c.skipped} skipped`;
+  return countsText(c);
 }
 
 function nodeBlock(model: TreeModel, n: NodeView, w: Writer, depth: number, fold: Fold): void {
@@ -184,7 +184,7 @@ function nodeBlock(model: TreeModel, n: NodeView, w: Writer, depth: number, fold
   w.add(depth, `${mark} ${n.host}: ${outcomeWords(n, model.runId)}${n.start !== undefined ? time : ''}`);
   if (fold.failedOneLine || n.state === 'skipped') {
     const failed = n.steps.find((s) => s.state === 'failed');
-    if (failed && fold.failedOneLine) w.add(depth + 1, `${p.bad('✖')} ${failed.label}: failed: ${(failed.error ?? '').split('\n')[0]}`);
+    if (failed && fold.failedOneLine) w.add(depth + 1, `${p.bad('✖')} ${failed.label}: failed: ${firstLine(failed.error ?? '')}`);
     return;
   }
   for (const s of n.steps) {

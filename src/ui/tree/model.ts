@@ -6,6 +6,7 @@
 import type { NodeOutcome, RunBudget, RunEvent, RunResumeEvent, RunStartEvent } from '../../runner/events.js';
 import { FAILED_OUTCOMES } from '../../runner/summary.js';
 import type { CordonState } from '../../steps/types.js';
+import { firstLine } from '../words.js';
 
 export type StepState = 'pending' | 'running' | 'ok' | 'changed' | 'skipped' | 'failed' | 'not-run';
 
@@ -144,7 +145,7 @@ export function applyTreeEvent(model: TreeModel, e: RunEvent): void {
     }
     case 'step.retry': {
       const s = stepOf(model, e.host, e.step);
-      if (s) s.retrying = `attempt ${e.attempt} failed: ${e.error.split('\n')[0] ?? ''}`;
+      if (s) s.retrying = `attempt ${e.attempt} failed: ${firstLine(e.error)}`;
       break;
     }
     case 'step.done': {
