@@ -9,6 +9,10 @@ import type { FleetNode } from '../fleet/node.js';
  * image) and its private /root with size, mode, mtime and content hash, plus a listing of its
  * tmpfs /run and /tmp. Left out: /var/log (sshd logs each connection), /run/fleet-systemd
  * (the systemctl stand-in's in-memory state) and /run/fleet-apiserver (kubelets' status, shared).
+ * containerd's metadata database is listed without its mtime and hash: containerd rewrites it
+ * on its own (its garbage collector commits a transaction after sandboxes are created, and on a
+ * busy machine it paces those collections seconds apart), so the runtime's state is taken from
+ * the runtime itself instead: its pod sandboxes and their states as the CRI lists them.
  */
 export async function fileTree(node: FleetNode): Promise<string> {
   const lines: string[] = [];
@@ -24,8 +28,16 @@ export async function fileTree(node: FleetNode): Promise<string> {
     'find /run /tmp -xdev \\( -path /run/fleet-systemd -o -path /run/fleet-apiserver -o -path /run/sshd \\) -prune -o -printf "%p %y %s %m %T@\\n" | sort',
   ]);
   lines.push(volatile.stdout);
+  const sandboxes = await node.exec([
+    'sh',
+    '-c',
+    'command -v crictl >/dev/null || exit 0; for s in ready notready; do crictl pods -q --state "$s" 2>/dev/null | sort | sed "s/^/$s /"; done',
+  ]);
+  lines.push(sandboxes.stdout);
   return lines.join('\n');
 }
+
+const CONTAINERD_METADATA = '/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db';
 
 async function walk(dir: string, shown: string, out: string[]): Promise<void> {
   if (shown === '/var/log') return;
@@ -44,7 +56,8 @@ async function walk(dir: string, shown: string, out: string[]): Promise<void> {
     let hash = '';
     if (e.isFile()) hash = createHash('sha256').update(await fs.readFile(full)).digest('hex');
     else if (e.isSymbolicLink()) hash = await fs.readlink(full);
-    out.push(`${nodePath} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${hash}`);
+    if (nodePath === CONTAINERD_METADATA) out.push(`${nodePath} ${st.mode.toString(8)}`);
+    else out.push(`${nodePath} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${hash}`);
     if (e.isDirectory()) await walk(full, nodePath, out);
   }
 }
