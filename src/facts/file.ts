@@ -3,6 +3,7 @@
  * `stat -L -c '%a %U:%G %u:%g' -- PATH` (GNU coreutils): octal permission bits, then owner
  * and group by name, then by number (a name prints as `UNKNOWN` when the id has none).
  */
+import { CommandError } from '../errors.js';
 import type { Remote } from '../transport/types.js';
 import { execOptions, type ExecLimits } from './exec-options.js';
 
@@ -62,7 +63,15 @@ export function ownerMatches(stat: FileStat, spec: OwnerSpec): boolean {
   return userOk && groupOk;
 }
 
-export async function probeFileStat(remote: Remote, path: string, limits: ExecLimits = {}): Promise<FileStat> {
-  const { stdout } = await remote.run(statArgv(path), execOptions(limits));
-  return parseStat(stdout);
+
+/**
+ * A file's content and, when it exists, its mode and owner: both asked at once, so a remote
+ * that batches reads answers them in one round trip.
+ */
+export async function probeFileWithStat(remote: Remote, path: string, limits: ExecLimits = {}): Promise<{ content: string | null; stat: FileStat | null }> {
+  const argv = statArgv(path);
+  const [content, stat] = await Promise.all([remote.readFile(path), remote.exec(argv, execOptions(limits))]);
+  if (content === null) return { content: null, stat: null };
+  if (stat.code !== 0) throw new CommandError({ host: remote.host, argv, code: stat.code, stdout: stat.stdout, stderr: stat.stderr });
+  return { content, stat: parseStat(stat.stdout) };
 }

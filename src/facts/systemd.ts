@@ -59,6 +59,12 @@ export async function probeSystemdUnit(remote: Remote, unit: string, limits: Exe
   return parseSystemctlShow(unit, stdout);
 }
 
+/** `systemctl daemon-reload`, then the unit as systemd sees it after that: one command. */
+export async function daemonReloadAndProbe(remote: Remote, unit: string, limits: ExecLimits = {}): Promise<SystemdUnitFacts> {
+  const { stdout } = await remote.run(['sh', '-c', 'systemctl daemon-reload && exec "$@"', 'sh', ...systemctlShowArgv(unit)], execOptions(limits));
+  return parseSystemctlShow(unit, stdout);
+}
+
 /** The unit runs (or is busy reloading); `systemctl start` has nothing to do. */
 export function isActive(facts: SystemdUnitFacts): boolean {
   return facts.activeState === 'active' || facts.activeState === 'reloading';

@@ -45,7 +45,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
     facts: (_probes, read) => read(), // re-read before each step that needs them: earlier steps change them
     async doneBefore(s: LaneStep) {
       const t = Date.now();
-      const check = await checkStep({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal });
+      const check = await checkStep({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() });
       const now = check.status === 'change' ? check.summary : check.status === 'fail' ? `it would fail: ${check.reason}` : '';
       const summary = check.status === 'ok' ? check.summary : check.status === 'skip' ? check.reason : `done earlier in this run; check now says: ${now}`;
       c[check.status === 'ok' ? 'ok' : 'skipped']++;
@@ -72,6 +72,9 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         runId: options.runId,
         onRetry: (attempt, err) => emit({ type: 'step.retry', host, step: s.step.id, index: s.index, attempt, error: errorText(err) }),
         onWait: waitReporter((what) => emit({ type: 'step.wait', host, step: s.step.id, index: s.index, for: what })),
+        facts: s.facts(),
+        onApply: () => s.changing(),
+        readAfter: () => s.readAfter(),
       });
       c[outcome.status === 'changed' ? 'changed' : outcome.status === 'ok' ? 'ok' : 'skipped']++;
       emit({

@@ -66,7 +66,7 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
     },
     async applies(s: LaneStep) {
       const params = s.params();
-      const { check, facts: stepFacts } = await checkProjected({ step: s.step, type: s.type, params, node: deps.node, remote: s.remote, signal: deps.killSignal }, projection);
+      const { check, facts: stepFacts } = await checkProjected({ step: s.step, type: s.type, params, node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() }, projection);
       let step = planned(base(s), check);
       if (step.status === 'change') {
         const refused = await kubeletRefusals(s, params, projection, () => nodeFacts(new Set(['node', 'kubelet'])));

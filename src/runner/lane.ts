@@ -13,9 +13,11 @@ import type { Playbook, StepSpec } from '../playbook/types.js';
 import { resolveStepParams, stepTitle, varsFor } from '../playbook/vars.js';
 import type { AnyStepType } from '../steps/types.js';
 import type { Remote } from '../transport/types.js';
+import { BatchingRemote } from '../transport/batching-remote.js';
 import type { FailureKind } from './events.js';
+import { FactsAhead } from './facts-ahead.js';
 import type { RemoteResolver } from './remotes.js';
-import { checkStep, CheckRefused, classify } from './step-exec.js';
+import { checkStep, CheckRefused, classify, readStepFacts } from './step-exec.js';
 
 /** Reads a node's facts, with the probes a condition needs. */
 export type FactsReader = (remote: Remote, probes: ReadonlySet<FactProbe>, limits: { signal?: AbortSignal; timeoutMs?: number }) => Promise<NodeFacts>;
@@ -42,6 +44,12 @@ export interface LaneStep {
   /** The host the commands run on, when not the node (`on:`). */
   via: string | undefined;
   params: () => Record<string, unknown>;
+  /** The step's facts: read ahead with other steps' (src/runner/facts-ahead.ts), or now. */
+  facts(): Promise<unknown>;
+  /** Apply mode: the step is about to change the node (what was read ahead is stale). */
+  changing(): void;
+  /** Apply mode: the step's facts after it changed the node, read with the next step's. */
+  readAfter(): Promise<unknown>;
 }
 
 /** What the mode does with each step once the lane has resolved it; it says whether to go on. */
@@ -72,7 +80,9 @@ function sequence(playbook: Playbook, done: (id: string) => boolean): Array<{ st
   return [...preflights, ...playbook.steps.map((step, index) => ({ step, index, preflight: false }))];
 }
 
-async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<LaneStep> {
+type ResolvedStep = Omit<LaneStep, 'facts' | 'changing' | 'readAfter'>;
+
+async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<ResolvedStep> {
   const remote = await deps.resolver.forStep(step.on, deps.node);
   const type = deps.stepTypes(step.uses);
   // Validation rejects unknown kinds before anything runs; this is a programming error.
@@ -88,6 +98,34 @@ async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<L
   };
 }
 
+/**
+ * The lane's steps with their facts read ahead: each host's reads of one turn go as one exec
+ * (BatchingRemote). Steps are resolved up front for that; a step whose remote cannot be resolved
+ * yet is not read ahead (the lane resolves it again when it gets there, and reports the error).
+ */
+async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>) {
+  const batching = new Map<string, BatchingRemote>();
+  const batched = (r: Remote) => {
+    let b = batching.get(r.host);
+    if (!b) batching.set(r.host, (b = new BatchingRemote(r, deps.killSignal)));
+    return b;
+  };
+  const resolved = new Map<number, ResolvedStep>();
+  const settled = await Promise.allSettled(deps.playbook.steps.map((step, index) => resolve(deps, step, index)));
+  settled.forEach((r, index) => r.status === 'fulfilled' && resolved.set(index, r.value));
+  const ahead = new FactsAhead<ResolvedStep>((s) =>
+    readStepFacts({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: batched(s.remote), signal: deps.killSignal }),
+  );
+  const after = (position: number): ResolvedStep[] =>
+    order.slice(position + 1).flatMap(({ index }) => (resolved.has(index) ? [resolved.get(index) as ResolvedStep] : []));
+  return (s: ResolvedStep, position: number): LaneStep => ({
+    ...s,
+    facts: () => ahead.take(s, () => after(position)),
+    changing: () => ahead.changed(),
+    readAfter: () => ahead.after(s, after(position)[0]),
+  });
+}
+
 /** The node's steps through `mode`. Ends at the first step that fails or a stop. */
 export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<string> = new Set()): Promise<void> {
   const vars = varsFor(deps.playbook, deps.node, deps.extraVars);
@@ -99,15 +137,17 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
     const verdict = evaluateCondition(step.when, facts, vars);
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
-  for (const { step, index, preflight } of sequence(deps.playbook, (id) => done.has(id))) {
+  const order = sequence(deps.playbook, (id) => done.has(id));
+  const withFacts = await lookahead(deps, order);
+  for (const [position, { step, index, preflight }] of order.entries()) {
     if (mode.stopBefore?.(step)) return;
     let s: LaneStep | undefined;
     try {
-      s = await resolve(deps, step, index);
+      s = withFacts(await resolve(deps, step, index), position);
       if (preflight) {
         // Checked only: a step that says it would fail stops the node before its first step.
         if (await whenSkip(step)) continue;
-        const check = await checkStep({ step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal });
+        const check = await checkStep({ step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() });
         if (check.status === 'fail') throw new CheckRefused(`preflight, before the node's first step: ${check.reason}`);
         continue;
       }

@@ -27,6 +27,15 @@ export interface StepRunInput {
   runId?: string;
   /** Apply: the step waits on something outside it (StepContext.waiting). */
   onWait?: (what: string) => void;
+  /**
+   * The step's facts read ahead (src/runner/facts-ahead.ts), for the first check; when that read
+   * failed, the check reads them itself.
+   */
+  facts?: Promise<unknown>;
+  /** Apply: called just before the step changes the node (facts read ahead are stale after it). */
+  onApply?: () => void;
+  /** Apply: reads the facts after apply (to prove convergence), sharing the round trip with the next step's. */
+  readAfter?: () => Promise<unknown>;
 }
 
 export interface StepCheckOutcome {
@@ -93,11 +102,31 @@ async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal:
   }
 }
 
+function readContext(input: StepRunInput, remote: Remote, signal: AbortSignal): StepContext {
+  return { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
+}
+
+/** The facts read ahead, or (when there are none, or that read failed) read now. */
+async function factsNow(input: StepRunInput, ctx: StepContext): Promise<unknown> {
+  if (input.facts) {
+    try {
+      return await input.facts;
+    } catch {
+      // read again below, on this step's own deadline
+    }
+  }
+  return input.type.facts(ctx, input.params);
+}
+
+/** Read-only: the step's facts, under its deadline (what facts-ahead reads). */
+export async function readStepFacts(input: StepRunInput): Promise<unknown> {
+  return withDeadline(input, (remote, signal) => input.type.facts(readContext(input, remote, signal), input.params));
+}
+
 /** Read-only: what the step would do on this node now. */
 export async function checkStep(input: StepRunInput): Promise<CheckResult> {
   return withDeadline(input, async (remote, signal) => {
-    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
-    const facts: unknown = await input.type.facts(ctx, input.params);
+    const facts: unknown = await factsNow(input, readContext(input, remote, signal));
     return input.type.check(input.params, facts);
   });
 }
@@ -108,11 +137,19 @@ export async function checkStep(input: StepRunInput): Promise<CheckResult> {
  */
 export async function checkProjected(input: StepRunInput, projection: Projection): Promise<{ check: CheckResult; facts: unknown }> {
   return withDeadline(input, async (remote, signal) => {
-    const ctx = { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
-    const now: unknown = await input.type.facts(ctx, input.params);
+    const now: unknown = await factsNow(input, readContext(input, remote, signal));
     const facts: unknown = input.type.project ? input.type.project(input.params, now, projection) : now;
     return { check: input.type.check(input.params, facts), facts };
   });
+}
+
+/** The facts after apply, read with the next step's; read here when that read failed. */
+async function readAfter(input: StepRunInput, ctx: StepContext): Promise<unknown> {
+  try {
+    return await (input.readAfter as () => Promise<unknown>)();
+  } catch {
+    return input.type.facts(ctx, input.params);
+  }
 }
 
 /** Checks, applies when needed, and verifies that the step now says ok. */
@@ -132,7 +169,8 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
           ...(input.runId ? { runId: input.runId } : {}),
           ...(input.onWait ? { waiting: input.onWait } : {}),
         };
-        const facts: unknown = await input.type.facts(ctx, input.params);
+        // Facts read ahead serve the first attempt only: a retry reads the node as it is now.
+        const facts: unknown = attempt === 1 ? await factsNow(input, ctx) : await input.type.facts(ctx, input.params);
         const check = input.type.check(input.params, facts);
         const cordon = (f: unknown) => {
           const state = input.type.cordonState?.(f);
@@ -141,10 +179,11 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         if (check.status === 'ok') return { status: 'ok' as const, summary: check.summary, attempts: attempt, ...cordon(facts) };
         if (check.status === 'skip') return { status: 'skipped' as const, summary: check.reason, attempts: attempt };
         if (check.status === 'fail') throw new CheckRefused(check.reason);
+        input.onApply?.();
         const undo: unknown = await input.type.apply(ctx, input.params, facts);
         let factsAfter: unknown;
         if (!input.type.alwaysChanges?.(input.params)) {
-          factsAfter = await input.type.facts(ctx, input.params);
+          factsAfter = input.readAfter ? await readAfter(input, ctx) : await input.type.facts(ctx, input.params);
           const after = input.type.check(input.params, factsAfter);
           if (after.status === 'change' || after.status === 'fail') {
             const says = after.status === 'change' ? `still reports a change (${after.summary})` : `now says it would fail (${after.reason})`;

@@ -17,6 +17,7 @@ import { SecretValues } from '../../src/runner/redact.js';
 import { runPlaybook, type RunOptions, type RunResult } from '../../src/runner/run.js';
 import type { FactsReader } from '../../src/runner/lane.js';
 import type { AnyStepType, CheckResult, StepType } from '../../src/steps/types.js';
+import type { BatchCommand, BatchingTransport } from '../../src/transport/batch.js';
 import type { ExecResult, Remote, RemoteFactory } from '../../src/transport/types.js';
 import { makeHost, makeInventory } from '../inventory/make-host.js';
 
@@ -29,6 +30,10 @@ export class MemoryNode {
   readonly failures = new Map<string, number>();
   /** How long each apply takes (a slow node). */
   delayMs = 0;
+  /** Remotes to this node take several commands in one exec (execBatch), as SSH does. */
+  batching = false;
+  /** Each exec the node answered, as the commands it carried (one, or a batch). */
+  readonly execs: string[][] = [];
   constructor(readonly name: string) {}
 }
 
@@ -38,13 +43,17 @@ class MemoryRemote implements Remote {
   get host(): string {
     return this.node.name;
   }
-  private reach(): void {
+  protected reach(): void {
     if (this.node.unreachable) throw new TransportError(this.node.name, 'unreachable', `cannot connect to ${this.node.name}: connection refused`);
   }
   async connect(): Promise<void> {
     this.reach();
   }
   async exec(argv: readonly string[]): Promise<ExecResult> {
+    this.node.execs.push([argv.join(' ')]);
+    return this.answer(argv);
+  }
+  protected async answer(argv: readonly string[]): Promise<ExecResult> {
     this.reach();
     const [verb, key = '', value = ''] = argv;
     const { node } = this;
@@ -80,6 +89,17 @@ class MemoryRemote implements Remote {
   }
   openUnixSocket(): Promise<Duplex> {
     return Promise.reject(new Error('no sockets in memory'));
+  }
+}
+
+/** A remote that batches: several commands, one exec, each answered in order. */
+class BatchingMemoryRemote extends MemoryRemote implements BatchingTransport {
+  async execBatch(commands: readonly BatchCommand[]): Promise<Array<ExecResult | Error>> {
+    this.reach();
+    this.node.execs.push(commands.map((c) => c.argv.join(' ')));
+    const results: Array<ExecResult | Error> = [];
+    for (const c of commands) results.push(await this.answer(c.argv));
+    return results;
   }
 }
 
@@ -177,7 +197,10 @@ export class MemoryFleet {
   }
   get remotes(): RemoteFactory {
     return {
-      node: (host) => new MemoryRemote(this.node(host.name)),
+      node: (host) => {
+        const node = this.node(host.name);
+        return node.batching ? new BatchingMemoryRemote(node) : new MemoryRemote(node);
+      },
       local: () => {
         throw new Error('no local machine in memory');
       },

@@ -49,11 +49,16 @@ export function backupPathFor(path: string, now: Date = new Date()): string {
   return `${path}.slipway-${stamp}.bak`;
 }
 
-/** Copies `path` to a new backup next to it and returns the backup's path. */
-export async function takeBackup(ctx: StepContext, path: string): Promise<string> {
-  const backup = backupPathFor(path);
-  await ctx.remote.run(['cp', '-p', '--', path, backup], execOptions(ctx));
-  return backup;
+/**
+ * Copies `path` to a new backup next to it and reads what the backup holds, in one command, so
+ * the edit starts from the bytes the backup and the undo record describe. Without a backup the
+ * edit starts from `current`, the content the step's facts just read.
+ */
+export async function backupAndRead(ctx: StepContext, path: string, backup: boolean, current: string): Promise<{ backupPath: string | null; before: string }> {
+  if (!backup) return { backupPath: null, before: current };
+  const backupPath = backupPathFor(path);
+  const r = await ctx.remote.run(['sh', '-c', 'cp -p -- "$1" "$2" && exec cat -- "$2"', 'sh', path, backupPath], execOptions(ctx));
+  return { backupPath, before: r.stdout };
 }
 
 /**

@@ -3,10 +3,10 @@
  */
 import { InputError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
-import { formatMode, ownerMatches, parseMode, parseOwner, probeFileStat, type FileStat, type OwnerSpec } from '../../facts/file.js';
+import { formatMode, ownerMatches, parseMode, parseOwner, probeFileWithStat, type FileStat, type OwnerSpec } from '../../facts/file.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
-import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from './backup.js';
+import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from './backup.js';
 
 export interface FileContentParams {
   path: string;
@@ -102,9 +102,7 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
   paramsSchema,
 
   async facts(ctx: StepContext, params: FileContentParams): Promise<FileContentFacts> {
-    const content = await ctx.remote.readFile(params.path);
-    if (content === null) return { content: null, stat: null };
-    return { content, stat: await probeFileStat(ctx.remote, params.path, ctx) };
+    return probeFileWithStat(ctx.remote, params.path, ctx);
   },
 
   project(params: FileContentParams, facts: FileContentFacts, projection: Projection): FileContentFacts {
@@ -155,9 +153,8 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
       return { path, changed: false, existed: true, backupPath: null, previousSha256: sha, afterSha256: sha, ...previous };
     }
 
-    const backupPath = params.backup === false ? null : await takeBackup(ctx, path);
     // Hash what the backup holds, so the backup and the undo record describe the same content.
-    const before = backupPath === null ? facts.content : await remote.readFile(backupPath);
+    const { backupPath, before } = await backupAndRead(ctx, path, params.backup !== false, facts.content);
     const undo: FileContentUndo = {
       path,
       changed: true,

@@ -1,10 +1,10 @@
 /**
  * `file.line`: one line present in (or every matching line absent from) a text file.
  */
-import { InputError, SlipwayError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
-import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from './backup.js';
+import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from './backup.js';
 
 export interface FileLineParams {
   path: string;
@@ -176,11 +176,7 @@ export const fileLineStep: StepType<FileLineParams, FileLineFacts, FileLineUndo>
     let backupPath: string | null = null;
     let before: string | null = null;
     if (facts.content !== null) {
-      backupPath = params.backup === false ? null : await takeBackup(ctx, path);
-      before = await remote.readFile(backupPath ?? path);
-      if (before === null) {
-        throw new SlipwayError(`${remote.host}: ${backupPath ?? path} vanished while ${path} was being edited`);
-      }
+      ({ backupPath, before } = await backupAndRead(ctx, path, params.backup !== false, facts.content));
     }
     const after = editLines(before, params);
     if (after === before) return unchangedUndo(path, before);

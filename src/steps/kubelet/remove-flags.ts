@@ -8,11 +8,11 @@
  * file or drop-in changed, `systemctl daemon-reload` follows; environment files are read by
  * systemd at each start and need none. Restarting kubelet is a separate `systemd.service` step.
  */
-import { InputError, SlipwayError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { probeKubeletFiles, unitName, type KubeletFile } from '../../facts/kubelet-files.js';
 import { flagsRemovedBy, normalizeFlag, removedFlagInfo } from '../../kb/kubelet-flags.js';
-import { fileDiff, restoreFile, sha256, takeBackup, type FileUndo } from '../file/backup.js';
+import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from '../file/backup.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { removeKubeletFlags, syntaxForPath, type FlagFileSyntax, type FlagRemoval, type FlagSpec } from './flag-edit.js';
@@ -201,9 +201,7 @@ export const kubeletRemoveFlagsStep: StepType<KubeletRemoveFlagsParams, KubeletR
     for (const file of facts.files) {
       if (removeKubeletFlags(file.content, file.syntax, flags).removals.length === 0) continue;
       // Edit what the backup holds, so the backup and the undo record describe the same content.
-      const backupPath = params.backup === false ? null : await takeBackup(ctx, file.path);
-      const before = await remote.readFile(backupPath ?? file.path);
-      if (before === null) throw new SlipwayError(`${remote.host}: ${backupPath ?? file.path} vanished while ${file.path} was being edited`);
+      const { backupPath, before } = await backupAndRead(ctx, file.path, params.backup !== false, file.content);
       const after = removeKubeletFlags(before, file.syntax, flags).content;
       if (after === before) continue;
       await remote.writeFile(file.path, after);

@@ -13,6 +13,7 @@ import {
   isEnablementFixed,
   isMasked,
   isStopped,
+  daemonReloadAndProbe,
   probeSystemdUnit,
   type SystemdUnitFacts,
 } from '../../facts/systemd.js';
@@ -206,9 +207,8 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     let current = facts;
     let actions = planService(params, current);
     if (actions[0] === 'daemon-reload') {
-      await remote.run(systemctlArgv('daemon-reload', current, params.unit), execOptions(ctx));
+      current = await daemonReloadAndProbe(remote, params.unit, ctx);
       undo.actions.push('daemon-reload');
-      current = await probeSystemdUnit(remote, params.unit, ctx);
       actions = planService({ ...params, daemonReload: false }, current);
     }
     if (current.loadState === 'not-found' && actions.length > 0) {

@@ -149,6 +149,10 @@ class FakeSystemd extends CommandOnlyRemote {
   }
 
   exec(argv: readonly string[]): Promise<ExecResult> {
+    if (argv[0] === 'sh' && argv[2] === 'systemctl daemon-reload && exec "$@"') {
+      // What the shell does with it: the reload, then the command after it.
+      return this.exec(['systemctl', 'daemon-reload']).then((r) => (r.code === 0 ? this.exec(argv.slice(4)) : r));
+    }
     this.calls.push([...argv]);
     const [cmd, verb, ...rest] = argv;
     const ok = (stdout = ''): Promise<ExecResult> => Promise.resolve({ code: 0, stdout, stderr: '' });

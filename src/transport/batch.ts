@@ -1,0 +1,99 @@
+/**
+ * Several read-only commands in one remote exec: one round trip instead of one each. The
+ * commands run one after the other in a POSIX shell script, each from its quoted argument vector
+ * and with stdin from /dev/null. Markers carrying a random nonce frame each command's stdout and
+ * stderr and give its exit code, so every command gets back exactly what it would have printed
+ * run on its own.
+ */
+import { CommandError } from '../errors.js';
+import { shellJoin } from './quote.js';
+import type { ExecResult } from './types.js';
+
+export interface BatchCommand {
+  argv: readonly string[];
+  /** Kill this command (coreutils `timeout`) after this many milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface BatchOptions {
+  become?: boolean;
+  /** Aborting kills the whole batch. */
+  signal?: AbortSignal;
+}
+
+/** A transport that can send several commands as one exec (SSH); others run them one by one. */
+export interface BatchingTransport {
+  execBatch(commands: readonly BatchCommand[], options?: BatchOptions): Promise<Array<ExecResult | Error>>;
+}
+
+export function canBatch(remote: object): remote is BatchingTransport {
+  return typeof (remote as Partial<BatchingTransport>).execBatch === 'function';
+}
+
+/** Seconds for coreutils `timeout`, which accepts fractions; 0 means no limit. */
+export function timeoutArg(ms: number): string {
+  return (ms / 1000).toFixed(3).replace(/\.?0+$/, '');
+}
+
+/** A file's contents as a command: exit 3 when the file does not exist. */
+export function readFileArgv(path: string): string[] {
+  return ['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'sh', path];
+}
+
+/** What `readFileArgv` printed: the contents, or null for a missing file. */
+export function readFileResult(host: string, path: string, r: ExecResult): string | null {
+  if (r.code === 3) return null;
+  if (r.code !== 0) throw new CommandError({ host, argv: ['read', path], code: r.code, stdout: '', stderr: r.stderr });
+  return r.stdout;
+}
+
+/** The script that runs `commands` in order, framed by markers made of `nonce` (hex). */
+export function batchScript(commands: readonly BatchCommand[], nonce: string): string {
+  if (!/^[0-9a-f]+$/.test(nonce)) throw new TypeError('a batch nonce is hex');
+  const mark = `slipway-batch-${nonce}`;
+  const lines: string[] = [];
+  commands.forEach((c, i) => {
+    const limit = c.timeoutMs !== undefined ? timeoutArg(c.timeoutMs) : '0';
+    lines.push(`printf '\\n%s\\n' '${mark} ${i}'`, `printf '\\n%s\\n' '${mark} ${i}' >&2`);
+    lines.push(`${shellJoin(['timeout', '-k', '5', limit, ...c.argv])} </dev/null`);
+    lines.push(`printf '\\n%s %s\\n' '${mark}-rc ${i}' "$?"`);
+  });
+  lines.push(`printf '\\n%s\\n' '${mark}-end' >&2`);
+  return lines.join('\n');
+}
+
+/**
+ * Each command's result from the batch's output. A command the batch did not finish (the batch
+ * was killed, or the host went away) gets a CommandError with what it printed so far.
+ */
+export function parseBatch(commands: readonly BatchCommand[], nonce: string, batch: ExecResult, host: string, elapsedMs: number): Array<ExecResult | Error> {
+  const mark = `slipway-batch-${nonce}`;
+  const stderrOf = (i: number): string => {
+    const start = batch.stderr.indexOf(`\n${mark} ${i}\n`);
+    if (start < 0) return '';
+    const from = start + `\n${mark} ${i}\n`.length;
+    const next = batch.stderr.indexOf(`\n${mark} ${i + 1}\n`, from);
+    const end = next >= 0 ? next : batch.stderr.indexOf(`\n${mark}-end\n`, from);
+    return batch.stderr.slice(from, end >= 0 ? end : undefined);
+  };
+  let at = 0;
+  return commands.map((c, i) => {
+    const open = `\n${mark} ${i}\n`;
+    const start = batch.stdout.indexOf(open, at);
+    const from = start + open.length;
+    const close = start >= 0 ? batch.stdout.indexOf(`\n${mark}-rc ${i} `, from) : -1;
+    const stderr = stderrOf(i);
+    if (close < 0) {
+      const stdout = start >= 0 ? batch.stdout.slice(from) : '';
+      return new CommandError({ host, argv: c.argv, code: null, stdout, stderr: stderr || batch.stderr, interrupted: true });
+    }
+    const eol = batch.stdout.indexOf('\n', close + 1 + `${mark}-rc ${i} `.length);
+    const code = Number(batch.stdout.slice(close + `\n${mark}-rc ${i} `.length, eol));
+    at = eol;
+    const stdout = batch.stdout.slice(from, close);
+    if (c.timeoutMs !== undefined && (code === 124 || code === 137) && elapsedMs >= c.timeoutMs) {
+      return new CommandError({ host, argv: c.argv, code, stdout, stderr, timedOut: true });
+    }
+    return { code, stdout, stderr };
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Facts read ahead (src/runner/facts-ahead.ts) through a remote that batches: how many execs a
+ * node costs, and that a read made before a step changed the node is never used after it.
+ */
+import { describe, expect, it } from 'vitest';
+import { FactsAhead } from '../../src/runner/facts-ahead.js';
+import { computePlan } from '../../src/runner/plan.js';
+import { MemoryFleet, memoryFacts, memoryPlaybook, memoryStepTypes, runInMemory } from './memory.js';
+
+const FIVE = `name: five
+hosts: workers
+steps:
+${['a', 'b', 'c', 'd', 'e'].map((k) => `  - {id: ${k}, uses: test.set, with: {key: ${k}, value: "1"}}`).join('\n')}
+`;
+
+function batchingFleet(names: string[]): MemoryFleet {
+  const fleet = new MemoryFleet(names);
+  for (const n of fleet.nodes) n.batching = true;
+  return fleet;
+}
+
+describe('facts read ahead, on a remote that batches', () => {
+  it('a node with nothing to do is checked in one exec, every step read in it', async () => {
+    const fleet = batchingFleet(['n1', 'n2']);
+    for (const n of fleet.nodes) for (const k of 'abcde') n.store.set(k, '1');
+    const r = await runInMemory(fleet, FIVE);
+    expect(r.summary.exitCode).toBe(0);
+    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e']]);
+  });
+
+  it('a changing step costs its apply and one exec that reads it again with the next step', async () => {
+    const fleet = batchingFleet(['n1']);
+    const r = await runInMemory(fleet, FIVE);
+    expect(r.summary.exitCode).toBe(0);
+    expect(fleet.node('n1').execs).toEqual([
+      ['get a', 'get b', 'get c', 'get d', 'get e'],
+      ['set a 1'],
+      ['get a', 'get b'],
+      ['set b 1'],
+      ['get b', 'get c'],
+      ['set c 1'],
+      ['get c', 'get d'],
+      ['set d 1'],
+      ['get d', 'get e'],
+      ['set e 1'],
+      ['get e'],
+    ]);
+  });
+
+  it('after a step changes the node, the steps after it read it again: a step made redundant is not applied', async () => {
+    // c sets what a already set: read at the start (before a), c would say change.
+    const fleet = batchingFleet(['n1']);
+    const r = await runInMemory(
+      fleet,
+      `name: twice
+hosts: workers
+steps:
+  - {id: a, uses: test.set, with: {key: k, value: "1"}}
+  - {id: b, uses: test.set, with: {key: other, value: "1"}}
+  - {id: c, uses: test.set, with: {key: k, value: "1"}}
+`,
+    );
+    expect(r.summary.exitCode).toBe(0);
+    expect(fleet.node('n1').log).toEqual(['apply k=1', 'apply other=1']);
+    const done = r.events.filter((e) => e.type === 'step.done').map((e) => (e.type === 'step.done' ? `${e.step}:${e.status}` : ''));
+    expect(done).toEqual(['a:changed', 'b:changed', 'c:ok']);
+  });
+
+  it('a plan reads every step of a node in one exec', async () => {
+    const fleet = batchingFleet(['n1', 'n2']);
+    fleet.node('n2').store.set('c', '1');
+    const plan = await computePlan({
+      playbook: memoryPlaybook(FIVE),
+      inventory: fleet.inventory,
+      hosts: fleet.inventory.hosts,
+      extraVars: {},
+      remotes: fleet.remotes,
+      stepTypes: memoryStepTypes,
+      readFacts: memoryFacts,
+    });
+    expect(plan.nodes.find((n) => n.host === 'n2')?.steps.map((s) => s.status)).toEqual(['change', 'change', 'ok', 'change', 'change']);
+    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e']]);
+  });
+
+  it('without batching every read is its own exec, and the run does the same', async () => {
+    const fleet = new MemoryFleet(['n1']);
+    const r = await runInMemory(fleet, FIVE);
+    expect(r.summary.exitCode).toBe(0);
+    expect(fleet.node('n1').log).toEqual(['apply a=1', 'apply b=1', 'apply c=1', 'apply d=1', 'apply e=1']);
+    expect(fleet.node('n1').execs.every((e) => e.length === 1)).toBe(true);
+  });
+});
+
+describe('FactsAhead', () => {
+  const steps = [0, 1, 2, 3].map((index) => ({ index }));
+  const rest = (i: number) => () => steps.slice(i + 1);
+
+  it('reads every step left when nothing changed; after a change, the step at hand and the next', async () => {
+    const reads: number[][] = [];
+    let turn: number[] = [];
+    const ahead = new FactsAhead<{ index: number }>(async (s) => {
+      if (turn.length === 0) queueMicrotask(() => (reads.push(turn), (turn = [])));
+      turn.push(s.index);
+      return s.index;
+    });
+    expect(await ahead.take(steps[0]!, rest(0))).toBe(0);
+    expect(await ahead.take(steps[1]!, rest(1))).toBe(1); // read with 0
+    ahead.changed();
+    expect(await ahead.take(steps[2]!, rest(2))).toBe(2);
+    expect(reads).toEqual([[0, 1, 2, 3], [2, 3]]);
+  });
+
+  it('a read made before a change is not handed out after it', async () => {
+    let version = 0;
+    const ahead = new FactsAhead<{ index: number }>(async () => version);
+    await ahead.take(steps[0]!, rest(0)); // reads 1, 2, 3 ahead at version 0
+    version = 1;
+    ahead.changed();
+    expect(await ahead.after(steps[0]!, steps[1])).toBe(1);
+    expect(await ahead.take(steps[1]!, rest(1))).toBe(1);
+    expect(await ahead.take(steps[2]!, rest(2))).toBe(1);
+  });
+});
