@@ -6,7 +6,7 @@
  * no-op run; medians of rounds; ratios. Also `plan`, `validate` of 1,000 and 10,000 hosts, and
  * the CLI's start. Results in bench/results.json, a table on stdout (for bench/README.md).
  *
- *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write]
+ *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write] [--no-ansible]
  *
  * --latency: every node behind a proxy that delays each direction by half of it (see
  * latency-proxy.ts for why not tc netem). Ansible runs when `ansible-playbook` is installed.
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    /** Leave Ansible out (at 200 nodes and more a round of it takes most of an hour here). */
+    'no-ansible': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const proxies = new Map(fleet.nodes.map((n) => [n.name, new LatencyProxy(n.port, latencyMs)]));
   for (const p of proxies.values()) await p.start();
   const inventory = await benchInventory(fleet, proxies);
-  const ansible = await hasAnsible();
+  const ansible = !values['no-ansible'] && (await hasAnsible());
   const state = path.join(work, 'state');
   const env = { SLIPWAY_STATE_DIR: state };
   const extra: Record<string, unknown> = {};
@@ -206,7 +208,7 @@ function report(ansible: boolean, extra: Record<string, unknown>): void {
   if (plan?.length) console.log(`slipway plan: ${s(median(plan.map((p) => p.wallMs)))} wall, ${s(median(plan.map((p) => p.cpuMs)))} CPU`);
   for (const [n, c] of Object.entries((extra.validate as Record<string, ProcessCost>) ?? {})) console.log(`validate, ${n} hosts: ${s(c.wallMs)} wall, ${s(c.cpuMs)} CPU, ${c.peakRssMb.toFixed(0)} MB`);
   console.log(`CLI start (slipway --version): ${(extra.cliStartMs as number).toFixed(0)} ms`);
-  if (!values['no-write'] && !quick) void saveResults(`${nodes} nodes, ${latencyMs} ms`, out);
+  if (!values['no-write'] && !quick) void saveResults(`${nodes} nodes, ${latencyMs} ms${ansible ? '' : ', without Ansible'}`, out);
 }
 
 /** bench/results.json: the latest result of each configuration (nodes, latency), kept side by side. */
