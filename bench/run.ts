@@ -6,7 +6,7 @@
  * no-op run; medians of rounds; ratios. Also `plan`, `validate` of 1,000 and 10,000 hosts, and
  * the CLI's start. Results in bench/results.json, a table on stdout (for bench/README.md).
  *
- *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write] [--no-ansible]
+ *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write] [--no-ansible] [--profile DIR]
  *
  * --latency: every node behind a proxy that delays each direction by half of it (see
  * latency-proxy.ts for why not tc netem). Ansible runs when `ansible-playbook` is installed.
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     /** Leave Ansible out (at 200 nodes and more a round of it takes most of an hour here). */
     'no-ansible': { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of every slipway run into this folder (node --cpu-prof). */
+    profile: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -124,7 +126,8 @@ async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: st
   if (tool === 'slipway') {
     const pb = path.join(work, `${slot}.yaml`);
     await fs.writeFile(pb, slipwayPlaybook(slot));
-    return timedRun(process.execPath, [CLI, 'run', pb, '-i', inventory, '--output', 'plain'], env);
+    const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
+    return timedRun(process.execPath, [...profile, CLI, 'run', pb, '-i', inventory, '--output', 'plain'], env);
   }
   if (tool.startsWith('ssh2')) {
     const mode = tool.endsWith('node') ? 'node' : 'step';
