@@ -90,25 +90,48 @@ export class BatchingRemote implements Remote {
     for (const group of groups.values()) void this.send(group);
   }
 
+  /**
+   * One exec for the group. The same command asked twice (three steps that each look at one
+   * unit) runs once and answers each asker: what it prints cannot differ within one batch.
+   */
   private async send(group: Queued[]): Promise<void> {
     const become = group[0]?.become;
     const options: ExecOptions = { ...(become !== undefined ? { become } : {}), ...(this.signal ? { signal: this.signal } : {}) };
-    if (group.length === 1) {
-      const [only] = group as [Queued];
+    const distinct = new Map<string, { command: BatchCommand; askers: Queued[] }>();
+    for (const q of group) {
+      const key = JSON.stringify(q.command.argv);
+      const seen = distinct.get(key);
+      if (!seen) distinct.set(key, { command: q.command, askers: [q] });
+      else {
+        seen.askers.push(q);
+        const [a, b] = [seen.command.timeoutMs, q.command.timeoutMs];
+        // Each asker's own deadline still holds (it races the step's); the command gets the longest.
+        seen.command = { argv: seen.command.argv, ...(a !== undefined && b !== undefined ? { timeoutMs: Math.max(a, b) } : {}) };
+      }
+    }
+    const commands = [...distinct.values()];
+    const answer = (i: number, r: ExecResult | Error | undefined) => {
+      for (const q of commands[i]?.askers ?? []) {
+        if (r === undefined || r instanceof Error) q.reject(r ?? interrupted(this.host, q.command.argv));
+        else q.resolve(r);
+      }
+    };
+    if (commands.length === 1) {
+      const [only] = commands as [{ command: BatchCommand; askers: Queued[] }];
+      const own = only.askers.length === 1 ? only.askers[0]?.signal : undefined;
+      const signal = own ?? this.signal;
       const limits = only.command.timeoutMs !== undefined ? { timeoutMs: only.command.timeoutMs } : {};
-      const signal = only.signal ?? this.signal;
-      return this.inner.exec(only.command.argv, { ...options, ...limits, ...(signal ? { signal } : {}) }).then(only.resolve, only.reject);
+      return this.inner.exec(only.command.argv, { ...options, ...limits, ...(signal ? { signal } : {}) }).then(
+        (r) => answer(0, r),
+        (e: unknown) => answer(0, e instanceof Error ? e : new Error(String(e))),
+      );
     }
     try {
       const results = await (this.batching as BatchingTransport).execBatch(
-        group.map((q) => q.command),
+        commands.map((c) => c.command),
         options,
       );
-      group.forEach((q, i) => {
-        const r = results[i];
-        if (r === undefined || r instanceof Error) q.reject(r ?? interrupted(this.host, q.command.argv));
-        else q.resolve(r);
-      });
+      commands.forEach((_, i) => answer(i, results[i]));
     } catch (err) {
       for (const q of group) q.reject(err);
     }

@@ -119,6 +119,18 @@ describe('BatchingRemote', () => {
     expect(inner.calls).toEqual(['exec later']);
   });
 
+  it('the same command asked twice in one turn runs once and answers both', async () => {
+    const inner = new Recorder();
+    const remote = new BatchingRemote(inner);
+    const show = ['systemctl', 'show', '--', 'kubelet'];
+    const [a, b, c] = await Promise.all([remote.exec(show), remote.exec(['other']), remote.exec(show)]);
+    expect([a.stdout, b.stdout, c.stdout]).toEqual(['systemctl show -- kubelet', 'other', 'systemctl show -- kubelet']);
+    expect(inner.calls).toEqual(['batch systemctl show -- kubelet, other']);
+    inner.calls.length = 0;
+    await Promise.all([remote.exec(show), remote.exec(show)]);
+    expect(inner.calls).toEqual(['exec systemctl show -- kubelet']);
+  });
+
   it('reads files in the batch, and a batch that fails fails each of its commands', async () => {
     const inner = new Recorder();
     const remote = new BatchingRemote(inner);
