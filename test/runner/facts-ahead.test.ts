@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FactsAhead } from '../../src/runner/facts-ahead.js';
-import { computePlan } from '../../src/runner/plan.js';
-import { MemoryFleet, memoryFacts, memoryPlaybook, memoryStepTypes, runInMemory } from './memory.js';
+import { MemoryFleet, planInMemory, runInMemory } from './memory.js';
 
 const FIVE = `name: five
 hosts: workers
@@ -69,15 +68,7 @@ steps:
   it('a plan reads every step of a node in one exec', async () => {
     const fleet = batchingFleet(['n1', 'n2']);
     fleet.node('n2').store.set('c', '1');
-    const plan = await computePlan({
-      playbook: memoryPlaybook(FIVE),
-      inventory: fleet.inventory,
-      hosts: fleet.inventory.hosts,
-      extraVars: {},
-      remotes: fleet.remotes,
-      stepTypes: memoryStepTypes,
-      readFacts: memoryFacts,
-    });
+    const plan = await planInMemory(fleet, FIVE);
     expect(plan.nodes.find((n) => n.host === 'n2')?.steps.map((s) => s.status)).toEqual(['change', 'change', 'ok', 'change', 'change']);
     for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e']]);
   });

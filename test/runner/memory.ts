@@ -14,6 +14,7 @@ import type { Playbook } from '../../src/playbook/types.js';
 import type { EventJournal } from '../../src/runner/event-sink.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import { SecretValues } from '../../src/runner/redact.js';
+import { computePlan, type Plan } from '../../src/runner/plan.js';
 import { runPlaybook, type RunOptions, type RunResult } from '../../src/runner/run.js';
 import type { FactsReader } from '../../src/runner/lane.js';
 import type { AnyStepType, CheckResult, StepType } from '../../src/steps/types.js';
@@ -235,14 +236,7 @@ export function memoryPlaybook(yaml: string): Playbook {
 export async function runInMemory(fleet: MemoryFleet, yaml: string, extra: Partial<RunOptions> = {}): Promise<RunResult & { events: RunEvent[] }> {
   const journal = (extra.journal as MemoryJournal | undefined) ?? new MemoryJournal();
   const result = await runPlaybook({
-    playbook: memoryPlaybook(yaml),
-    inventory: fleet.inventory,
-    hosts: fleet.inventory.hosts,
-    extraVars: {},
-    remotes: fleet.remotes,
-    stepTypes: memoryStepTypes,
-    readFacts: memoryFacts,
-    secrets: new SecretValues(),
+    ...engineInput(fleet, yaml),
     runId: 'run-1',
     journal,
     inputs: { playbookFile: 'memory.yaml', inventoryFile: 'hosts.yaml', limit: undefined, extraVars: {}, sshConfigFile: undefined },
@@ -252,4 +246,23 @@ export async function runInMemory(fleet: MemoryFleet, yaml: string, extra: Parti
     ...extra,
   });
   return { ...result, events: journal.events };
+}
+
+/** The plan of a playbook of memory steps on the fleet, as `slipway plan` would compute it. */
+export function planInMemory(fleet: MemoryFleet, yaml: string): Promise<Plan> {
+  return computePlan(engineInput(fleet, yaml));
+}
+
+/** What plan and run both take: the playbook on the fleet, with the memory step types and facts. */
+function engineInput(fleet: MemoryFleet, yaml: string) {
+  return {
+    playbook: memoryPlaybook(yaml),
+    inventory: fleet.inventory,
+    hosts: fleet.inventory.hosts,
+    extraVars: {},
+    remotes: fleet.remotes,
+    stepTypes: memoryStepTypes,
+    readFacts: memoryFacts,
+    secrets: new SecretValues(),
+  };
 }
