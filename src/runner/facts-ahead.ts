@@ -1,13 +1,14 @@
 /**
  * A node's step facts read ahead, so that several steps' reads share one round trip per host
- * (src/transport/batching-remote.ts): a node where nothing needs doing is checked in one exec,
- * and a step's convergence check goes with the next step's facts.
+ * (src/transport/batching-remote.ts): a plan reads a node in one exec, a run checks a node where
+ * nothing needs doing in two, and a step's convergence check goes with the next step's facts.
  *
  * A read ahead is only good while the node is as it was when it was read: once a step starts to
  * change the node, every read ahead is dropped, and the steps after it read the node again.
  * How far ahead it reads: every step left when nothing changed since the last read (the steps
- * will probably find nothing to do either); right after a change, the step at hand and the next
- * (the steps after a change usually change the node too, and each read costs the node a process).
+ * will probably find nothing to do either); right after a change, and at the start of a run, the
+ * step at hand and the next (a run is there to change nodes, the steps after a change usually
+ * change the node too, and each read costs the node a process). A plan reads every step at once.
  */
 export interface AheadStep {
   /** The step's position in the playbook: the key of its read. */
@@ -16,9 +17,15 @@ export interface AheadStep {
 
 export class FactsAhead<S extends AheadStep> {
   private readonly reads = new Map<number, Promise<unknown>>();
-  private changedSinceRead = false;
+  private changedSinceRead: boolean;
 
-  constructor(private readonly read: (step: S) => Promise<unknown>) {}
+  /** `expectChanges`: start by reading only the step at hand and the next (a run), not all (a plan). */
+  constructor(
+    private readonly read: (step: S) => Promise<unknown>,
+    expectChanges = false,
+  ) {
+    this.changedSinceRead = expectChanges;
+  }
 
   /** Starts the reads of these steps now, in one turn of the event loop. */
   start(steps: readonly S[]): void {

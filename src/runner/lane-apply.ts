@@ -35,6 +35,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
   let failedKind: FailureKind | undefined;
   let started = 0;
   const mode: LaneMode = {
+    changesNodes: true,
     stopBefore() {
       const stop = options.stop();
       if (!stop) return false;

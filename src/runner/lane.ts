@@ -68,6 +68,8 @@ export interface LaneMode {
   failed(s: { step: StepSpec; index: number; via?: string }, error: unknown, kind: FailureKind): void;
   /** Steps done in an earlier pass of this run (resume): re-checked, never applied again. */
   doneBefore?(s: LaneStep): Promise<void> | undefined;
+  /** The mode changes nodes (run, resume): facts are read a step or two ahead, not all at once. */
+  changesNodes?: boolean;
 }
 
 export function errorText(err: unknown): string {
@@ -103,7 +105,7 @@ async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<R
  * (BatchingRemote). Steps are resolved up front for that; a step whose remote cannot be resolved
  * yet is not read ahead (the lane resolves it again when it gets there, and reports the error).
  */
-async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>) {
+async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>, changesNodes: boolean) {
   const batching = new Map<string, BatchingRemote>();
   const batched = (r: Remote) => {
     let b = batching.get(r.host);
@@ -113,8 +115,9 @@ async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; 
   const resolved = new Map<number, ResolvedStep>();
   const settled = await Promise.allSettled(deps.playbook.steps.map((step, index) => resolve(deps, step, index)));
   settled.forEach((r, index) => r.status === 'fulfilled' && resolved.set(index, r.value));
-  const ahead = new FactsAhead<ResolvedStep>((s) =>
-    readStepFacts({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: batched(s.remote), signal: deps.killSignal }),
+  const ahead = new FactsAhead<ResolvedStep>(
+    (s) => readStepFacts({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: batched(s.remote), signal: deps.killSignal }),
+    changesNodes,
   );
   const after = (position: number): ResolvedStep[] =>
     order.slice(position + 1).flatMap(({ index }) => (resolved.has(index) ? [resolved.get(index) as ResolvedStep] : []));
@@ -138,7 +141,7 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
   const order = sequence(deps.playbook, (id) => done.has(id));
-  const withFacts = await lookahead(deps, order);
+  const withFacts = await lookahead(deps, order, mode.changesNodes === true);
   for (const [position, { step, index, preflight }] of order.entries()) {
     if (mode.stopBefore?.(step)) return;
     let s: LaneStep | undefined;

@@ -19,12 +19,12 @@ function batchingFleet(names: string[]): MemoryFleet {
 }
 
 describe('facts read ahead, on a remote that batches', () => {
-  it('a node with nothing to do is checked in one exec, every step read in it', async () => {
+  it('a node with nothing to do is checked in two execs: the first two steps, then every step left', async () => {
     const fleet = batchingFleet(['n1', 'n2']);
     for (const n of fleet.nodes) for (const k of 'abcde') n.store.set(k, '1');
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
-    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e']]);
+    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b'], ['get c', 'get d', 'get e']]);
   });
 
   it('a changing step costs its apply and one exec that reads it again with the next step', async () => {
@@ -32,7 +32,7 @@ describe('facts read ahead, on a remote that batches', () => {
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
     expect(fleet.node('n1').execs).toEqual([
-      ['get a', 'get b', 'get c', 'get d', 'get e'],
+      ['get a', 'get b'],
       ['set a 1'],
       ['get a', 'get b'],
       ['set b 1'],
@@ -86,7 +86,7 @@ describe('FactsAhead', () => {
   const steps = [0, 1, 2, 3].map((index) => ({ index }));
   const rest = (i: number) => () => steps.slice(i + 1);
 
-  it('reads every step left when nothing changed; after a change, the step at hand and the next', async () => {
+  it('a plan reads every step left when nothing changed; after a change, the step at hand and the next', async () => {
     const reads: number[][] = [];
     let turn: number[] = [];
     const ahead = new FactsAhead<{ index: number }>(async (s) => {
@@ -99,6 +99,20 @@ describe('FactsAhead', () => {
     ahead.changed();
     expect(await ahead.take(steps[2]!, rest(2))).toBe(2);
     expect(reads).toEqual([[0, 1, 2, 3], [2, 3]]);
+  });
+
+  it('a run starts with the step at hand and the next, and reads every step left once one needed nothing', async () => {
+    const reads: number[][] = [];
+    let turn: number[] = [];
+    const ahead = new FactsAhead<{ index: number }>(async (s) => {
+      if (turn.length === 0) queueMicrotask(() => (reads.push(turn), (turn = [])));
+      turn.push(s.index);
+      return s.index;
+    }, true);
+    await ahead.take(steps[0]!, rest(0));
+    await ahead.take(steps[1]!, rest(1));
+    await ahead.take(steps[2]!, rest(2));
+    expect(reads).toEqual([[0, 1], [2, 3]]);
   });
 
   it('a read made before a change is not handed out after it', async () => {
