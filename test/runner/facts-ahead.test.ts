@@ -86,14 +86,20 @@ describe('FactsAhead', () => {
   const steps = [0, 1, 2, 3].map((index) => ({ index }));
   const rest = (i: number) => () => steps.slice(i + 1);
 
-  it('a plan reads every step left when nothing changed; after a change, the step at hand and the next', async () => {
+  /** A FactsAhead whose reads are recorded per turn of the event loop (what one batch would carry). */
+  function recording(expectChanges: boolean) {
     const reads: number[][] = [];
     let turn: number[] = [];
     const ahead = new FactsAhead<{ index: number }>(async (s) => {
       if (turn.length === 0) queueMicrotask(() => (reads.push(turn), (turn = [])));
       turn.push(s.index);
       return s.index;
-    });
+    }, expectChanges);
+    return { ahead, reads };
+  }
+
+  it('a plan reads every step left when nothing changed; after a change, the step at hand and the next', async () => {
+    const { ahead, reads } = recording(false);
     expect(await ahead.take(steps[0]!, rest(0))).toBe(0);
     expect(await ahead.take(steps[1]!, rest(1))).toBe(1); // read with 0
     ahead.changed();
@@ -102,13 +108,7 @@ describe('FactsAhead', () => {
   });
 
   it('a run starts with the step at hand and the next, and reads every step left once one needed nothing', async () => {
-    const reads: number[][] = [];
-    let turn: number[] = [];
-    const ahead = new FactsAhead<{ index: number }>(async (s) => {
-      if (turn.length === 0) queueMicrotask(() => (reads.push(turn), (turn = [])));
-      turn.push(s.index);
-      return s.index;
-    }, true);
+    const { ahead, reads } = recording(true);
     await ahead.take(steps[0]!, rest(0));
     await ahead.take(steps[1]!, rest(1));
     await ahead.take(steps[2]!, rest(2));
