@@ -102,10 +102,12 @@ async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<R
 
 /**
  * The lane's steps with their facts read ahead: each host's reads of one turn go as one exec
- * (BatchingRemote). Steps are resolved up front for that; a step whose remote cannot be resolved
- * yet is not read ahead (the lane resolves it again when it gets there, and reports the error).
+ * (BatchingRemote). Every step starts resolving its remote now, without waiting; a step is read
+ * ahead once its remote is known, and the lane takes each step from the same resolution. One
+ * that failed (no host of its `on:` group reachable) is resolved again when the lane gets there,
+ * as before, and fails there.
  */
-async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>, changesNodes: boolean) {
+function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>, changesNodes: boolean) {
   const batching = new Map<string, BatchingRemote>();
   const batched = (r: Remote) => {
     let b = batching.get(r.host);
@@ -113,20 +115,26 @@ async function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; 
     return b;
   };
   const resolved = new Map<number, ResolvedStep>();
-  const settled = await Promise.allSettled(deps.playbook.steps.map((step, index) => resolve(deps, step, index)));
-  settled.forEach((r, index) => r.status === 'fulfilled' && resolved.set(index, r.value));
+  const resolving = deps.playbook.steps.map((step, index) => {
+    const p = resolve(deps, step, index);
+    p.then((r) => resolved.set(index, r), () => undefined);
+    return p;
+  });
   const ahead = new FactsAhead<ResolvedStep>(
     (s) => readStepFacts({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: batched(s.remote), signal: deps.killSignal }),
     changesNodes,
   );
   const after = (position: number): ResolvedStep[] =>
     order.slice(position + 1).flatMap(({ index }) => (resolved.has(index) ? [resolved.get(index) as ResolvedStep] : []));
-  return (s: ResolvedStep, position: number): LaneStep => ({
-    ...s,
-    facts: () => ahead.take(s, () => after(position)),
-    changing: () => ahead.changed(),
-    readAfter: () => ahead.after(s, after(position)[0]),
-  });
+  return async (index: number, position: number): Promise<LaneStep> => {
+    const s = await (resolving[index] as Promise<ResolvedStep>).catch(() => resolve(deps, order[position]!.step, index));
+    return {
+      ...s,
+      facts: () => ahead.take(s, () => after(position)),
+      changing: () => ahead.changed(),
+      readAfter: () => ahead.after(s, after(position)[0]),
+    };
+  };
 }
 
 /** The node's steps through `mode`. Ends at the first step that fails or a stop. */
@@ -141,12 +149,12 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
   const order = sequence(deps.playbook, (id) => done.has(id));
-  const withFacts = await lookahead(deps, order, mode.changesNodes === true);
+  const laneStep = lookahead(deps, order, mode.changesNodes === true);
   for (const [position, { step, index, preflight }] of order.entries()) {
     if (mode.stopBefore?.(step)) return;
     let s: LaneStep | undefined;
     try {
-      s = withFacts(await resolve(deps, step, index), position);
+      s = await laneStep(index, position);
       if (preflight) {
         // Checked only: a step that says it would fail stops the node before its first step.
         if (await whenSkip(step)) continue;

@@ -106,11 +106,11 @@ function readContext(input: StepRunInput, remote: Remote, signal: AbortSignal): 
   return { node: input.node, remote, signal, timeoutMs: input.step.timeoutMs, ...(input.runId ? { runId: input.runId } : {}) };
 }
 
-/** The facts read ahead, or (when there are none, or that read failed) read now. */
-async function factsNow(input: StepRunInput, ctx: StepContext): Promise<unknown> {
-  if (input.facts) {
+/** Facts read elsewhere (ahead, or with the next step's), or, when there are none or that read failed, read now. */
+async function factsFrom(read: Promise<unknown> | undefined, input: StepRunInput, ctx: StepContext): Promise<unknown> {
+  if (read) {
     try {
-      return await input.facts;
+      return await read;
     } catch {
       // read again below, on this step's own deadline
     }
@@ -126,7 +126,7 @@ export async function readStepFacts(input: StepRunInput): Promise<unknown> {
 /** Read-only: what the step would do on this node now. */
 export async function checkStep(input: StepRunInput): Promise<CheckResult> {
   return withDeadline(input, async (remote, signal) => {
-    const facts: unknown = await factsNow(input, readContext(input, remote, signal));
+    const facts: unknown = await factsFrom(input.facts, input, readContext(input, remote, signal));
     return input.type.check(input.params, facts);
   });
 }
@@ -137,19 +137,10 @@ export async function checkStep(input: StepRunInput): Promise<CheckResult> {
  */
 export async function checkProjected(input: StepRunInput, projection: Projection): Promise<{ check: CheckResult; facts: unknown }> {
   return withDeadline(input, async (remote, signal) => {
-    const now: unknown = await factsNow(input, readContext(input, remote, signal));
+    const now: unknown = await factsFrom(input.facts, input, readContext(input, remote, signal));
     const facts: unknown = input.type.project ? input.type.project(input.params, now, projection) : now;
     return { check: input.type.check(input.params, facts), facts };
   });
-}
-
-/** The facts after apply, read with the next step's; read here when that read failed. */
-async function readAfter(input: StepRunInput, ctx: StepContext): Promise<unknown> {
-  try {
-    return await (input.readAfter as () => Promise<unknown>)();
-  } catch {
-    return input.type.facts(ctx, input.params);
-  }
 }
 
 /** Checks, applies when needed, and verifies that the step now says ok. */
@@ -170,7 +161,7 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
           ...(input.onWait ? { waiting: input.onWait } : {}),
         };
         // Facts read ahead serve the first attempt only: a retry reads the node as it is now.
-        const facts: unknown = attempt === 1 ? await factsNow(input, ctx) : await input.type.facts(ctx, input.params);
+        const facts: unknown = await factsFrom(attempt === 1 ? input.facts : undefined, input, ctx);
         const check = input.type.check(input.params, facts);
         const cordon = (f: unknown) => {
           const state = input.type.cordonState?.(f);
@@ -183,7 +174,7 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         const undo: unknown = await input.type.apply(ctx, input.params, facts);
         let factsAfter: unknown;
         if (!input.type.alwaysChanges?.(input.params)) {
-          factsAfter = input.readAfter ? await readAfter(input, ctx) : await input.type.facts(ctx, input.params);
+          factsAfter = await factsFrom(input.readAfter?.(), input, ctx);
           const after = input.type.check(input.params, factsAfter);
           if (after.status === 'change' || after.status === 'fail') {
             const says = after.status === 'change' ? `still reports a change (${after.summary})` : `now says it would fail (${after.reason})`;

@@ -425,8 +425,9 @@ export class SshRemote implements Remote, BatchingTransport {
   /** Read-only commands in one exec (src/transport/batch.ts); each gets its own result. */
   async execBatch(commands: readonly BatchCommand[], options: BatchOptions = {}): Promise<Array<ExecResult | Error>> {
     const nonce = randomBytes(8).toString('hex');
+    // The commands run one after another: the batch may take as long as all their limits together.
     const limits = commands.map((c) => c.timeoutMs);
-    const timeoutMs = limits.every((t) => t !== undefined) ? Math.max(...(limits as number[])) : undefined;
+    const timeoutMs = limits.every((t) => t !== undefined) ? (limits as number[]).reduce((a, b) => a + b, 0) : undefined;
     const started = Date.now();
     const batch = await this.exec(['sh', '-c', batchScript(commands, nonce)], {
       ...(options.become !== undefined ? { become: options.become } : {}),

@@ -65,6 +65,19 @@ steps:
     expect(done).toEqual(['a:changed', 'b:changed', 'c:ok']);
   });
 
+  it('a read ahead that failed is read again by the step itself, and the run decides on that', async () => {
+    const fleet = batchingFleet(['n1']);
+    const n = fleet.node('n1');
+    for (const k of 'abcde') n.store.set(k, '1');
+    n.store.set('c', '0');
+    n.failBatches = 2; // the first two steps' read, and every step left after them
+    const r = await runInMemory(fleet, FIVE);
+    expect(r.summary.exitCode).toBe(0);
+    expect(n.log).toEqual(['apply c=1']);
+    expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b'], ['get a'], ['get b'], ['get c', 'get d', 'get e']]);
+    expect(n.execs.slice(4, 6)).toEqual([['get c'], ['set c 1']]);
+  });
+
   it('a plan reads every step of a node in one exec', async () => {
     const fleet = batchingFleet(['n1', 'n2']);
     fleet.node('n2').store.set('c', '1');

@@ -33,6 +33,8 @@ export class MemoryNode {
   delayMs = 0;
   /** Remotes to this node take several commands in one exec (execBatch), as SSH does. */
   batching = false;
+  /** How many more batches fail as a whole (the connection dropped mid-batch). */
+  failBatches = 0;
   /** Each exec the node answered, as the commands it carried (one, or a batch). */
   readonly execs: string[][] = [];
   constructor(readonly name: string) {}
@@ -98,6 +100,10 @@ class BatchingMemoryRemote extends MemoryRemote implements BatchingTransport {
   async execBatch(commands: readonly BatchCommand[]): Promise<Array<ExecResult | Error>> {
     this.reach();
     this.node.execs.push(commands.map((c) => c.argv.join(' ')));
+    if (this.node.failBatches > 0) {
+      this.node.failBatches--;
+      throw new Error('the batch was cut off');
+    }
     const results: Array<ExecResult | Error> = [];
     for (const c of commands) results.push(await this.answer(c.argv));
     return results;
