@@ -54,6 +54,35 @@ export function parseNodeLabels(text: string): Map<string, Record<string, string
   );
 }
 
+/** A Node's kubelet version and whether it is a control-plane node (its `node-role.kubernetes.io/control-plane` label). */
+export interface KubeNodeVersion {
+  name: string;
+  kubeletVersion: string;
+  controlPlane: boolean;
+}
+
+/** `kubectl get nodes -o json`: each Node's kubelet version and role. */
+export function parseNodeVersions(text: string): KubeNodeVersion[] {
+  const list = parseJsonObject(text, 'kubectl get nodes');
+  const items = Array.isArray(list.items) ? list.items : [];
+  return items.map((raw) => {
+    const node = record(raw);
+    const labels = stringMap(record(node.metadata).labels);
+    return {
+      name: String(record(node.metadata).name ?? ''),
+      kubeletVersion: String(record(record(node.status).nodeInfo).kubeletVersion ?? ''),
+      controlPlane: 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels,
+    };
+  });
+}
+
+/** `kubectl version -o json`: the API server's gitVersion (`v1.27.16`). */
+export function parseServerVersion(text: string): string {
+  const version = record(parseJsonObject(text, 'kubectl version').serverVersion).gitVersion;
+  if (typeof version !== 'string' || version === '') throw new Error('kubectl version -o json: no serverVersion.gitVersion');
+  return version;
+}
+
 export interface KubePod {
   namespace: string;
   name: string;

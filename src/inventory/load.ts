@@ -75,7 +75,8 @@ export function parseInventory(file: string, text: string, context: ConnectionCo
     const memberOf = groupsOfHost.get(name) ?? ['all'];
     const vars = withoutSecrets(mergedHostVars(ansible, name, memberOf));
     try {
-      hosts.push({ name, ...connectionOf(name, vars, context), groups: memberOf, vars });
+      const firstIn = memberOf.filter((g) => groups[g]?.[0] === name);
+      hosts.push({ name, ...connectionOf(name, vars, context), groups: memberOf, firstIn, vars });
     } catch (error) {
       connectionProblems.push({ message: (error as Error).message });
     }

@@ -16,6 +16,8 @@ export interface InventoryHost {
   knownHostsFile: string | undefined;
   /** Groups the host belongs to, directly or through children. Always includes `all`. */
   groups: string[];
+  /** The groups whose first host (in inventory order) this host is: `control_plane` on the first control-plane node. */
+  firstIn?: string[];
   /** Merged vars: all < parent groups < child groups < host (Ansible precedence). */
   vars: Record<string, unknown>;
 }

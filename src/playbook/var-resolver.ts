@@ -11,7 +11,7 @@ import type { Playbook } from './types.js';
 
 /** The reserved top-level var holding the built-ins. */
 export const builtinRoot = 'node';
-export const builtinNames = ['node.name', 'node.address', 'node.groups'] as const;
+export const builtinNames = ['node.name', 'node.address', 'node.groups', 'node.firstIn'] as const;
 
 /** A var reference that cannot be substituted; `message` is ready for the user. */
 export class VarProblem extends Error {
@@ -46,6 +46,7 @@ export function varsFor(
       name: host?.name ?? '',
       address: host?.address ?? '',
       groups: host ? [...host.groups] : [],
+      firstIn: host ? [...(host.firstIn ?? [])] : [],
     },
   };
 }

@@ -8,8 +8,11 @@ import { kubeCordonStep } from './kube/cordon.js';
 import { kubeDrainStep } from './kube/drain.js';
 import { kubeHealthyStep } from './kube/healthy.js';
 import { kubeUncordonStep } from './kube/uncordon.js';
+import { kubeVersionSkewStep } from './kube/version-skew.js';
+import { kubeadmUpgradeStep } from './kubeadm/upgrade.js';
 import { kubeletRemoveFlagsStep } from './kubelet/remove-flags.js';
 import { pkgInstallStep } from './pkg/install.js';
+import { kubernetesRepoStep } from './pkg/kubernetes-repo.js';
 import { systemdServiceStep } from './systemd/service.js';
 import type { AnyStepType } from './types.js';
 
@@ -26,11 +29,14 @@ const builtins: AnyStepType[] = [
   kubeDrainStep,
   kubeUncordonStep,
   kubeHealthyStep,
+  kubeVersionSkewStep,
+  kubeadmUpgradeStep,
   criRemovePodsStep,
   criVerifyStep,
   crioDefaultRuntimeStep,
   kubeletRemoveFlagsStep,
   pkgInstallStep,
+  kubernetesRepoStep,
 ];
 
 const byKind = new Map<string, AnyStepType>(builtins.map((s) => [s.kind, s]));

@@ -15,7 +15,7 @@ import { useFleet } from '../fleet/fixture.js';
 import { CLI, slipway, why } from '../support/cli.js';
 import { crashPlaybook, verifyEndState } from '../support/crash.js';
 
-const ITERATIONS = Number(process.env.SLIPWAY_CRASH_ITERATIONS ?? 20);
+const ITERATIONS = Number(process.env.SLIPWAY_CRASH_ITERATIONS ?? 12);
 const f = useFleet({ nodes: 8 });
 let work: string;
 

@@ -17,7 +17,7 @@ import pMap from 'p-map';
 import { generateEd25519 } from './keys.js';
 import { FleetNode, type FleetNodeRecord } from './node.js';
 import { seedNode, type NodeSeed } from './seed.js';
-import { profileSeed, type ProfileName } from './profiles.js';
+import { profileControlPlanes, profileSeed, type ProfileName } from './profiles.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FLEET_SOURCE_DIR = here;
@@ -25,8 +25,10 @@ export const FLEET_SOURCE_DIR = here;
 export interface FleetUpOptions {
   /** Directory for inventory.yaml, known_hosts, the client key and fleet.json. Created if absent. */
   dir: string;
-  /** Number of worker nodes (node-1 .. node-N). A control-plane node cp-1 is always added. */
+  /** Number of worker nodes (node-1 .. node-N). Control-plane nodes cp-1 .. are added. */
   nodes: number;
+  /** Control-plane nodes (cp-1 .. cp-N). Default: the profile's (profileControlPlanes), 1 for most. */
+  controlPlanes?: number;
   /** Seed profile (see profiles.ts). */
   profile?: ProfileName;
   /** Nodes started at once. */
@@ -97,10 +99,11 @@ export class Fleet {
     await fs.writeFile(keyFile, key.private, { mode: 0o600 });
     await fs.writeFile(`${keyFile}.pub`, `${key.public}\n`, { mode: 0o644 });
 
-    const names = ['cp-1', ...Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`)];
+    const controlPlanes = options.controlPlanes ?? profileControlPlanes(options.profile ?? 'base');
+    const names = [...Array.from({ length: controlPlanes }, (_, i) => `cp-${i + 1}`), ...Array.from({ length: options.nodes }, (_, i) => `node-${i + 1}`)];
     const records: FleetNodeRecord[] = names.map((name) => ({
       name,
-      groups: name === 'cp-1' ? ['control_plane'] : ['workers'],
+      groups: name.startsWith('cp-') ? ['control_plane'] : ['workers'],
       port: 0,
       nodeDir: path.join(stateRoot, 'nodes', name),
       initPid: 0,

@@ -23,6 +23,14 @@
  *                       containerd 2.0.5 (a CRI v1-only stand-in, config version 3); node-2, 4, ... the
  *                       real containerd 1.6 with a 1.x-era config (systemd_cgroup, the runtime v1
  *                       shim, registry mirrors) and 2.0.5 as the package's candidate.
+ *   cluster-1.26        a kubeadm cluster at 1.26.15 laid out like a pkgs.k8s.io install: three
+ *                       control-plane nodes (cp-1..3, static-pod manifests for v1.26.15) and the
+ *                       workers; kubelet, kubeadm and kubectl 1.26.15 from the v1.26 repository
+ *                       (its line in /etc/apt/sources.list.d/kubernetes.list), held; the v1.27
+ *                       repository beside it. node-1 passes --container-runtime=remote in
+ *                       KUBELET_EXTRA_ARGS (/etc/default/kubelet, which kubeadm never cleans);
+ *                       node-2 runs containerd 1.4 (CRI v1alpha2 only), so its kubelet 1.26 does
+ *                       not start and the Node is NotReady; the rest are healthy.
  *
  * The control-plane node cp-1 runs the real containerd 1.6 in every profile but base, so what a
  * profile shows is about its workers. In the containerd-1.4, containerd-1.5 and mixed profiles the
@@ -38,11 +46,16 @@ import { fileURLToPath } from 'node:url';
 import { bundleStandin } from './bundle.js';
 import { pauseImage, PAUSE_ARCHIVE_NODE_PATH, PAUSE_IMAGE } from './images/pause-image.js';
 import { PACKAGE_VERSIONS } from './packages/catalog.js';
-import { packageLayer, repoLayer } from './packages/repo.js';
+import { kubernetesAptSources, packageLayer, repoLayer } from './packages/repo.js';
 import type { NodeSeed, SeedFile } from './seed.js';
 
-export type ProfileName = 'base' | 'containerd-1.4' | 'containerd-1.5' | 'containerd-2.0' | 'crio-1.29' | 'docker-24' | 'kubelet-1.26-flags' | 'mixed';
-export const PROFILES: readonly ProfileName[] = ['base', 'containerd-1.4', 'containerd-1.5', 'containerd-2.0', 'crio-1.29', 'docker-24', 'kubelet-1.26-flags', 'mixed'];
+export type ProfileName = 'base' | 'cluster-1.26' | 'containerd-1.4' | 'containerd-1.5' | 'containerd-2.0' | 'crio-1.29' | 'docker-24' | 'kubelet-1.26-flags' | 'mixed';
+export const PROFILES: readonly ProfileName[] = ['base', 'cluster-1.26', 'containerd-1.4', 'containerd-1.5', 'containerd-2.0', 'crio-1.29', 'docker-24', 'kubelet-1.26-flags', 'mixed'];
+
+/** How many control-plane nodes (cp-1 ..) a profile's fleet has. */
+export function profileControlPlanes(name: ProfileName): number {
+  return name === 'cluster-1.26' ? 3 : 1;
+}
 
 export function isProfileName(name: string): name is ProfileName {
   return (PROFILES as readonly string[]).includes(name);
@@ -91,6 +104,13 @@ interface NodePlan {
   criDockerd?: boolean;
   /** /etc/containerd/config.toml instead of the fleet's. */
   containerdConfig?: string;
+  /**
+   * Kubernetes packages (kubelet, kubeadm, kubectl, held) from the pkgs.k8s.io-style repository
+   * of this minor, and kubeadm's layout: static-pod manifests on a control-plane node.
+   */
+  kubernetesMinor?: string;
+  /** The Node is NotReady in the cluster's state (its kubelet has never posted). */
+  notReady?: boolean;
 }
 
 // ---------------------------------------------------------------- the cluster (kubectl's state)
@@ -159,6 +179,7 @@ export function clusterState(planOf: (node: string) => NodePlan, allNodes?: read
       kubeletVersion: kubeletVersionOf(p.kubelet),
       containerRuntimeVersion: RUNTIME_VERSION[p.runtime],
       roles: name.startsWith('cp-') ? ['control-plane'] : [],
+      ...(p.notReady ? { ready: false } : {}),
       created: Date.UTC(2024, 0, 1),
     };
   };
@@ -252,7 +273,8 @@ function sandboxConfig(node: string, p: PodPlan): string {
 const enableLink = (unit: string): SeedFile => ({ path: `/etc/systemd/system/multi-user.target.wants/${unit}`, symlink: `/lib/systemd/system/${unit}` });
 
 function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: string) => NodePlan, allNodes?: readonly string[], extras: ClusterExtras = {}): NodeSeed {
-  const installs = [`kubelet=${plan.kubelet}`];
+  const kubeadmVersion = plan.kubernetesMinor ? `v${plan.kubelet.replace(/-[\d.]+$/, '')}` : undefined;
+  const installs = [`kubelet=${plan.kubelet}`, ...(plan.kubernetesMinor ? [`kubeadm=${plan.kubelet}`, `kubectl=${plan.kubelet}`] : [])];
   if (plan.runtime === 'old-containerd') installs.push(`containerd=${PACKAGE_VERSIONS.oldContainerd}`);
   if (plan.runtime === 'containerd-1.5') installs.push(`containerd=${PACKAGE_VERSIONS.containerd15}`);
   if (plan.runtime === 'containerd-2.0') installs.push(`containerd=${PACKAGE_VERSIONS.containerd20}`);
@@ -264,7 +286,10 @@ function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: st
   const realSandboxes = plan.runtime === 'containerd' || plan.runtime === 'crio';
   const pods = podsOf(node);
   const files: SeedFile[] = [
-    { path: '/', layer: () => packageLayer(installs) },
+    {
+      path: '/',
+      layer: () => (plan.kubernetesMinor ? packageLayer(installs, kubernetesAptSources(plan.kubernetesMinor), ['kubelet', 'kubeadm', 'kubectl']) : packageLayer(installs)),
+    },
     { path: '/', layer: () => repoLayer(), linkLayer: true },
     { path: '/usr/bin/crictl', from: () => bundleStandin('crictl') },
     { path: '/etc/crictl.yaml', content: `runtime-endpoint: ${endpoint}\nimage-endpoint: ${endpoint}\ntimeout: 10\n` },
@@ -283,9 +308,10 @@ function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: st
   if (plan.runtime === 'crio') {
     files.push({ path: '/etc/crio/crio.conf', content: '# The operator\'s CRI-O configuration.\n[crio.runtime]\ndefault_runtime = "runc"\n\n[crio.runtime.runtimes.runc]\nruntime_path = "/usr/libexec/crio/runc"\nruntime_root = "/run/runc"\n' });
   }
+  if (groups.includes('control_plane') && kubeadmVersion) files.push(...staticPodManifests(kubeadmVersion));
   if (groups.includes('control_plane')) {
     files.push(
-      { path: '/usr/bin/kubectl', from: () => bundleStandin('kubectl') },
+      ...(plan.kubernetesMinor ? [] : [{ path: '/usr/bin/kubectl', from: () => bundleStandin('kubectl') }]),
       { path: CLUSTER_STATE, content: JSON.stringify(clusterState(planOf, allNodes, extras), null, 2) + '\n' },
       { path: '/etc/kubernetes/admin.conf', content: KUBECONFIG, mode: 0o600 },
       { path: '/root/.kube/config', content: KUBECONFIG, mode: 0o600 },
@@ -299,9 +325,15 @@ function kubeSeed(node: string, groups: string[], plan: NodePlan, planOf: (n: st
   mkdir -p /var/lib/fleet && touch /var/lib/fleet/pods.created
 fi`
     : '';
+  // The cluster's kubeadm-config (its kubernetesVersion), in the API server the fleet shares.
+  const clusterConfig =
+    groups.includes('control_plane') && kubeadmVersion
+      ? `[ -e /run/fleet-apiserver/kubeadm-config.json ] || { echo '{"kubernetesVersion":"${kubeadmVersion}"}' > /run/fleet-apiserver/.kubeadm-config.$$ && mv /run/fleet-apiserver/.kubeadm-config.$$ /run/fleet-apiserver/kubeadm-config.json; }`
+      : '';
   const bootScript = [
     '# Like systemd at boot: the manager runs (maintainer scripts see it), enabled units start.',
     'mkdir -p /run/systemd/system',
+    clusterConfig,
     `systemctl start ${runtimeUnit} >/dev/null 2>&1 || true`,
     firstBoot,
     'systemctl start kubelet.service >/dev/null 2>&1 || true',
@@ -309,6 +341,38 @@ fi`
     .filter(Boolean)
     .join('\n');
   return { files, bootScript };
+}
+
+/** kubeadm's static-pod manifests of a control-plane node at `version` (the image tags are what upgrades change). */
+function staticPodManifests(version: string): SeedFile[] {
+  const manifest = (component: string, image: string, command: string[]) => ({
+    path: `/etc/kubernetes/manifests/${component}.yaml`,
+    content: `apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    component: ${component}
+    tier: control-plane
+  name: ${component}
+  namespace: kube-system
+spec:
+  containers:
+  - command:
+${command.map((c) => `    - ${c}`).join('\n')}
+    image: ${image}
+    imagePullPolicy: IfNotPresent
+    name: ${component}
+  hostNetwork: true
+  priorityClassName: system-node-critical
+`,
+    mode: 0o600,
+  });
+  return [
+    manifest('etcd', 'registry.k8s.io/etcd:3.5.12-0', ['etcd', '--data-dir=/var/lib/etcd']),
+    manifest('kube-apiserver', `registry.k8s.io/kube-apiserver:${version}`, ['kube-apiserver', '--advertise-address=127.0.0.1', '--etcd-servers=https://127.0.0.1:2379']),
+    manifest('kube-controller-manager', `registry.k8s.io/kube-controller-manager:${version}`, ['kube-controller-manager', '--kubeconfig=/etc/kubernetes/controller-manager.conf']),
+    manifest('kube-scheduler', `registry.k8s.io/kube-scheduler:${version}`, ['kube-scheduler', '--kubeconfig=/etc/kubernetes/scheduler.conf']),
+  ];
 }
 
 const KUBEADM_ARGS_123 = `--container-runtime=remote --container-runtime-endpoint=unix://${CONTAINERD_SOCKET} --pod-infra-container-image=k8s.gcr.io/pause:3.6`;
@@ -382,6 +446,12 @@ function planFor(profile: Exclude<ProfileName, 'base'>, node: string): NodePlan 
       if (i === 0) return healthyControlPlane(PACKAGE_VERSIONS.kubelet127, KUBEADM_ARGS_126);
       if (i % 2 === 1) return { runtime: 'containerd-2.0', kubelet: PACKAGE_VERSIONS.kubelet127, kubeadmArgs: KUBEADM_ARGS_126, containerdConfig: CONTAINERD_2_CONFIG };
       return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet127, kubeadmArgs: KUBEADM_ARGS_126, containerdConfig: LEGACY_CONTAINERD_CONFIG };
+    case 'cluster-1.26': {
+      const base = { runtime: 'containerd' as const, kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: KUBEADM_ARGS_126, kubernetesMinor: '1.26' };
+      if (node === 'node-1') return { ...base, extraFiles: [{ path: '/etc/default/kubelet', content: 'KUBELET_EXTRA_ARGS=--container-runtime=remote\n' }] };
+      if (node === 'node-2') return { ...base, runtime: 'old-containerd', notReady: true };
+      return base;
+    }
     case 'kubelet-1.26-flags': {
       if (i === 0) return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: KUBEADM_ARGS_126.replace(/ --pod-infra.*/, '') };
       if (i % 3 === 1) return { runtime: 'containerd', kubelet: PACKAGE_VERSIONS.kubelet126, kubeadmArgs: `--container-runtime=remote ${KUBEADM_ARGS_126}` };

@@ -64,6 +64,23 @@ describe('loadInventory', () => {
     });
   });
 
+  it('marks each host with the groups it comes first in (node.firstIn), role aliases included', async () => {
+    const file = await write(
+      'first.yaml',
+      `all:
+  children:
+    kube_control_plane:
+      hosts: {cp-b: {}, cp-a: {}}
+    kube_node:
+      hosts: {node-1: {}, node-2: {}}
+`,
+    );
+    const inventory = await loadInventory(file, { homeDir: home, localUser: 'me' });
+    const firstIn = Object.fromEntries(inventory.hosts.map((h) => [h.name, h.firstIn]));
+    // kubespray's groups stand in for control_plane and workers; inventory order, not names, decides.
+    expect(firstIn).toEqual({ 'cp-b': ['all', 'kube_control_plane', 'control_plane'], 'cp-a': [], 'node-1': ['kube_node', 'workers'], 'node-2': [] });
+  });
+
   it('honours ansible_group_priority within a depth', async () => {
     const file = await write(
       'priority.yaml',

@@ -77,10 +77,10 @@ describe('VarResolver', () => {
 
 describe('varsFor', () => {
   it('layers inventory < playbook < extra vars, with node.* on top', () => {
-    const host = makeHost('node-1', { address: '10.0.0.1', groups: ['all', 'workers'], vars: { a: 'inventory', b: 'inventory', c: 'inventory', node: 'x' } });
+    const host = makeHost('node-1', { address: '10.0.0.1', groups: ['all', 'workers'], firstIn: ['workers'], vars: { a: 'inventory', b: 'inventory', c: 'inventory', node: 'x' } });
     const vars = varsFor({ vars: { b: 'playbook', c: 'playbook' } }, host, { c: 'extra' });
     expect(vars).toMatchObject({ a: 'inventory', b: 'playbook', c: 'extra' });
-    expect(vars.node).toEqual({ name: 'node-1', address: '10.0.0.1', groups: ['all', 'workers'] });
+    expect(vars.node).toEqual({ name: 'node-1', address: '10.0.0.1', groups: ['all', 'workers'], firstIn: ['workers'] });
   });
 });
 

@@ -8,7 +8,8 @@
  * (`--force-confold`). When apt does not know the version yet, `apt-get update` runs first.
  *
  * Rollback puts the previous version back (or removes a package that was absent) and restores
- * the hold. A tarball's rollback deletes the files it added and restores the ones it replaced
+ * the hold. When no repository has the previous version any more, it installs the package file
+ * a step kept for that (kept-packages.ts: `pkg.kubernetesRepo` keeps the old minor's). A tarball's rollback deletes the files it added and restores the ones it replaced
  * from a backup archive taken before extracting.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import {
 } from '../../facts/pkg-version.js';
 import type { ExecOptions } from '../../transport/types.js';
 import { PACKAGE_UNITS, type Projection } from '../projection.js';
+import { keptPackageFile } from './kept-packages.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 
 export type PkgMethod = 'apt' | 'dnf' | 'tarball';
@@ -172,6 +174,13 @@ export const paramsSchema: ParamsSchema = {
 };
 
 const NONINTERACTIVE = ['env', 'DEBIAN_FRONTEND=noninteractive'];
+/**
+ * An exact version asked for by name is installed even where a repository excludes the package:
+ * pkgs.k8s.io's yum repo has `exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni` so that a
+ * `dnf update` leaves them alone, and its docs install with `--disableexcludes=kubernetes`.
+ * slipway manages holds itself (versionlock, lifted around the install).
+ */
+const DNF_NO_EXCLUDES = '--disableexcludes=all';
 
 function methodFromParams(params: PkgInstallParams): PkgMethod | undefined {
   if (params.method !== undefined) return params.method;
@@ -216,7 +225,7 @@ async function probeApt(ctx: StepContext, name: string): Promise<PackageFacts> {
 async function probeDnf(ctx: StepContext, name: string): Promise<PackageFacts> {
   const { remote } = ctx;
   const rpm = await remote.exec(rpmQueryArgv(name), execOptions(ctx));
-  const list = await remote.exec(['dnf', 'list', '--showduplicates', '--quiet', name], execOptions(ctx));
+  const list = await remote.exec(['dnf', 'list', '--showduplicates', '--quiet', DNF_NO_EXCLUDES, name], execOptions(ctx));
   const locks = await remote.exec(['dnf', 'versionlock', 'list'], execOptions(ctx));
   return {
     method: 'dnf',
@@ -291,7 +300,18 @@ async function installVersion(ctx: StepContext, facts: PackageFacts, name: strin
   }
   if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
   const down = facts.installed !== null && compareRpmVersions(facts.installed, version) > 0;
-  await ctx.remote.run(['dnf', down ? 'downgrade' : 'install', '-y', `${name}-${version}`], opts);
+  await ctx.remote.run(['dnf', down ? 'downgrade' : 'install', '-y', DNF_NO_EXCLUDES, `${name}-${version}`], opts);
+}
+
+/** Installs a package file slipway kept (kept-packages.ts): the previous version, when no repository has it any more. */
+async function installFile(ctx: StepContext, facts: PackageFacts, name: string, file: string, held: boolean): Promise<void> {
+  const opts = execOptions(ctx);
+  if (facts.method === 'apt') {
+    await ctx.remote.run([...NONINTERACTIVE, 'apt-get', 'install', '-y', '--allow-downgrades', ...(held ? ['--allow-change-held-packages'] : []), '-o', 'Dpkg::Options::=--force-confold', file], opts);
+    return;
+  }
+  if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
+  await ctx.remote.run(['dnf', 'install', '-y', DNF_NO_EXCLUDES, file], opts);
 }
 
 async function setHold(ctx: StepContext, method: 'apt' | 'dnf', name: string, hold: boolean): Promise<void> {
@@ -353,7 +373,9 @@ async function rollbackPackage(ctx: StepContext, undo: PackageUndo): Promise<voi
       return;
     }
     if (now.installed === null || compare(undo.method, now.installed, undo.previous) !== 0) {
-      await installVersion(ctx, now, undo.name, undo.previous, now.held);
+      const kept = isAvailable(now, undo.previous) ? null : await keptPackageFile(ctx, undo.method, undo.name, undo.previous);
+      if (kept !== null) await installFile(ctx, now, undo.name, kept, now.held);
+      else await installVersion(ctx, now, undo.name, undo.previous, now.held);
       if (undo.method === 'dnf' && now.held) await setHold(ctx, 'dnf', undo.name, true);
     }
   }

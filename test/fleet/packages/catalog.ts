@@ -10,6 +10,9 @@
  *   containerd <host version>   the real Debian package, downloaded with `apt-get download`
  *   cri-o 1.29.9-1, 1.30.6-1    /usr/bin/crio stand-in; 1.30 ships 10-crio.conf with default_runtime = "crun"
  *   kubelet 1.23.17-1.1, 1.26.15-1.1, 1.27.16-1.1   /usr/bin/kubelet stand-in + unit + kubeadm drop-in
+ *   kubeadm, kubectl 1.26.15-1.1, 1.27.16-1.1   the kubeadm and kubectl stand-ins; with kubelet of the
+ *                               same minor they also make up the pkgs.k8s.io-style repositories
+ *                               (one per minor: kubernetesRepos)
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -339,6 +342,43 @@ async function dockerCeSpec(): Promise<DebSpec> {
     postinst: restartOnUpgrade('docker.service'),
     prerm: stopOnRemove('docker.service'),
   };
+}
+
+async function kubeadmSpec(version: string): Promise<DebSpec> {
+  const upstream = `v${version.replace(/-[\d.]+$/, '')}`;
+  return {
+    name: 'kubeadm',
+    version,
+    description: `kubeadm ${upstream} stand-in: upgrade plan, apply and node`,
+    files: [{ path: '/usr/bin/kubeadm', from: await bundleStandin('kubeadm', { define: { __KUBEADM_VERSION__: upstream } }), mode: 0o755 }],
+  };
+}
+
+async function kubectlSpec(version: string): Promise<DebSpec> {
+  const upstream = `v${version.replace(/-[\d.]+$/, '')}`;
+  return {
+    name: 'kubectl',
+    version,
+    description: `kubectl ${upstream} stand-in: the fleet's cluster state`,
+    files: [{ path: '/usr/bin/kubectl', from: await bundleStandin('kubectl'), mode: 0o755 }],
+  };
+}
+
+/** The Kubernetes minors served as pkgs.k8s.io-style repositories, with the package version of each. */
+export const KUBERNETES_MINORS = { '1.26': PACKAGE_VERSIONS.kubelet126, '1.27': PACKAGE_VERSIONS.kubelet127 } as const;
+/** Packages the Kubernetes repositories carry, and the fleet's own repository does not for them. */
+export const KUBERNETES_PACKAGES = ['kubelet', 'kubeadm', 'kubectl'] as const;
+
+/** One repository a minor (pkgs.k8s.io's layout): the host paths of its .debs, by minor. */
+export async function kubernetesRepos(): Promise<Record<string, string[]>> {
+  const repos: Record<string, string[]> = {};
+  for (const [minor, version] of Object.entries(KUBERNETES_MINORS)) {
+    const specs = await Promise.all([kubeletSpec(version), kubeadmSpec(version), kubectlSpec(version)]);
+    const built = [];
+    for (const spec of specs) built.push(await buildDeb(spec));
+    repos[minor] = built;
+  }
+  return repos;
 }
 
 /** Every package of the repository: host paths of the .debs. */

@@ -92,6 +92,26 @@ function kubeletStatus(name) {
 
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
+/** The version a Node reports: what its kubelet last posted, or the state file's. */
+function kubeletVersionOf(n) {
+  return kubeletStatus(n.name)?.version ?? n.kubeletVersion;
+}
+
+/**
+ * The API server's version: the image tag of kube-apiserver's static-pod manifest on this
+ * control-plane host when there is one (kubeadm's layout), else the state file's.
+ */
+function apiServerVersion(state) {
+  try {
+    const manifest = fs.readFileSync('/etc/kubernetes/manifests/kube-apiserver.yaml', 'utf8');
+    const tag = /image: \S+:(v[\d.]+)/.exec(manifest)?.[1];
+    if (tag) return tag;
+  } catch {
+    // no static pods here: a cluster not laid out by kubeadm
+  }
+  return state.serverVersion ?? state.nodes[0]?.kubeletVersion ?? 'v1.26.15';
+}
+
 /** The Node's Ready condition: from what its kubelet posted, or the state file's `ready`. */
 function readyCondition(n, posted = kubeletStatus(n.name)) {
   if (!posted) {
@@ -163,7 +183,7 @@ function nodeJson(n) {
     kind: 'Node',
     metadata: {
       name: n.name,
-      labels: { 'kubernetes.io/hostname': n.name, ...(n.labels ?? {}) },
+      labels: { 'kubernetes.io/hostname': n.name, ...Object.fromEntries((n.roles ?? []).map((r) => [`node-role.kubernetes.io/${r}`, ''])), ...(n.labels ?? {}) },
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true', ...(n.annotations ?? {}) },
       creationTimestamp: new Date(n.created ?? 0).toISOString().replace(/\.\d+Z$/, 'Z') },
     spec: n.unschedulable
@@ -171,7 +191,7 @@ function nodeJson(n) {
       : {},
     status: {
       conditions: [readyCondition(n)],
-      nodeInfo: { kubeletVersion: n.kubeletVersion, kubeProxyVersion: n.kubeletVersion, containerRuntimeVersion: n.containerRuntimeVersion ?? '', operatingSystem: 'linux', architecture: 'amd64' },
+      nodeInfo: { kubeletVersion: kubeletVersionOf(n), kubeProxyVersion: kubeletVersionOf(n), containerRuntimeVersion: n.containerRuntimeVersion ?? '', operatingSystem: 'linux', architecture: 'amd64' },
     },
   };
 }
@@ -314,7 +334,7 @@ function get(state, args, flags) {
     const rows = [['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']];
     for (const n of nodes) {
       const status = `${readyCondition(n).status === 'True' ? 'Ready' : 'NotReady'}${n.unschedulable ? ',SchedulingDisabled' : ''}`;
-      rows.push([n.name, status, n.roles?.join(',') || '<none>', age(n.created), n.kubeletVersion]);
+      rows.push([n.name, status, n.roles?.join(',') || '<none>', age(n.created), kubeletVersionOf(n)]);
     }
     return out(table(rows));
   }
@@ -518,7 +538,7 @@ async function main(argv) {
   const [verb, ...rest] = args;
   if (flags.version !== undefined || verb === 'version') {
     const state = fs.existsSync(STATE) ? readState() : { nodes: [] };
-    const v = state.serverVersion ?? state.nodes[0]?.kubeletVersion ?? 'v1.26.15';
+    const v = apiServerVersion(state);
     if (flags.output === 'json') {
       const info = (gitVersion) => {
         const [major, minor] = gitVersion.replace(/^v/, '').split('.');
