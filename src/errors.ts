@@ -39,6 +39,14 @@ export function formatLocation(loc: SourceLocation): string {
 }
 
 /** A malformed playbook, inventory, var or CLI argument. Exit 2. */
+/** `--help` was asked for: its text goes to standard output, and the command ends with exit 0. */
+export class HelpRequested extends Error {
+  constructor(readonly text: string) {
+    super('help requested');
+    this.name = 'HelpRequested';
+  }
+}
+
 export class InputError extends SlipwayError {
   readonly location: SourceLocation | undefined;
   readonly problems: readonly InputProblem[];

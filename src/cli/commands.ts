@@ -6,36 +6,27 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { EXIT, InputError } from '../errors.js';
+import { closestMatch } from '../playbook/input/suggest.js';
+import { COMMANDS } from './spec.js';
 
 const require = createRequire(import.meta.url);
 
-export const USAGE = `usage: slipway <command> [options]
+/** `slipway --help`: every command with its summary (from spec.ts), then where to read more. */
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.operands}`.length));
+  const lines = COMMANDS.map((c) => `  ${`${c.name} ${c.operands}`.padEnd(width)}  ${c.summary}`);
+  return `usage: slipway <command> [options]
+
+Run node-upgrade runbooks for Kubernetes clusters over SSH: doctor, plan, rolling run, resume, rollback.
 
 commands:
-  doctor -i INVENTORY                which known failure each node is about to hit, and its fix
-  validate PLAYBOOK [-i INVENTORY]   check a playbook (and inventory) offline
-  plan PLAYBOOK -i INVENTORY         connect, check every step on every node, show what would change
-  run PLAYBOOK -i INVENTORY          apply the playbook in rolling batches
-  resume [RUN_ID]                    continue a failed or interrupted run (default: the latest);
-                                     --limit PATTERNS: only these nodes now; --skip HOSTS: give them up
-  rollback RUN_ID [--to start]       take nodes back to their last rollback point (or to the start)
-  runs [RUN_ID]                      list runs and their outcome; one run node by node
-  report [RUN_ID] [--format F]       a run's report for the change ticket: md (default), html, json
-  stop [RUN_ID] [--wait]             from another terminal: stop a run after the steps in flight
+${lines.join('\n')}
 
-options for plan and run:
-  -i, --inventory FILE        Ansible YAML inventory
-  -l, --limit PATTERNS        hosts or groups, comma-separated; !name excludes; globs allowed
-      --hosts PATTERNS        run on these instead of the playbook's hosts: (e.g. kube_node)
-      --on GROUP              run the playbook's on: <group> steps (kubectl) on GROUP instead
-  -e, --extra KEY=VALUE       extra var (repeatable; highest precedence)
-      --accept-new-host-keys  add unknown host keys to known_hosts instead of refusing them
-  -K, --ask-become-pass       prompt for the sudo password (or set SLIPWAY_BECOME_PASSWORD)
-      --ssh-config FILE       ssh_config to read instead of ~/.ssh/config
-      --output MODE           run: tree (terminal default), plain (default otherwise), json
-                              plan: text (default) or json
+PLAYBOOK is a file or the name of a bundled playbook (slipway playbooks).
+slipway <command> --help shows a command's options and examples.
 
 exit codes: 0 done, 1 a step failed, 2 bad input, 3 a host unreachable, 4 a rollback failed, 5 nodes held by another run, 130 interrupted`;
+}
 
 function version(): string {
   return (require(path.join(packageRoot(), 'package.json')) as { version: string }).version;
@@ -49,11 +40,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${mainHelp()}\n`);
       return command === undefined ? EXIT.badInput : EXIT.ok;
+    case 'help':
+      // `slipway help plan` is `slipway plan --help`.
+      if (rest[0] !== undefined && rest[0] !== 'help') return runCommand([rest[0], '--help']);
+      process.stdout.write(`${mainHelp()}\n`);
+      return EXIT.ok;
     case '--version':
     case 'version':
       process.stdout.write(`slipway ${version()}\n`);
@@ -76,7 +71,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       return (await import('./report.js')).report(rest);
     case 'stop':
       return (await import('./stop.js')).stop(rest);
-    default:
-      throw new InputError(`unknown command '${command}'\n${USAGE}`);
+    case 'playbooks':
+      return (await import('./playbooks.js')).playbooks(rest);
+    case 'completion':
+      return (await import('./completion.js')).completion(rest);
+    default: {
+      const near = closestMatch(command, COMMANDS.map((c) => c.name));
+      throw new InputError(`unknown command '${command}'${near ? ` (did you mean '${near}'?)` : ''}; commands: ${COMMANDS.map((c) => c.name).join(', ')} (slipway --help)`);
+    }
   }
 }

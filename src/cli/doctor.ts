@@ -7,23 +7,23 @@ import { saveDoctorSnapshot } from '../runner/doctor-store.js';
 import { sshRemotes } from '../transport/ssh.js';
 import { formatDoctor } from '../ui/doctor-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, extraVarsOf, parse, requireInventory, sshOptionsOf } from './args.js';
+import { extraVarsOf, flag, list, parse, requireInventory, sshOptionsOf, str, textOrJson } from './args.js';
 import { becomePassword } from './become.js';
 import { printFormatted, printJson } from './output.js';
 
 export async function doctor(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway doctor -i INVENTORY [--target-version V] [--limit PATTERNS] [-e KEY=VALUE] [--output text|json]';
-  const { values, positionals } = parse(argv, { ...connectionOptions, 'target-version': { type: 'string' }, output: { type: 'string', default: 'text' } }, usage);
+  const { values, positionals, usage } = parse(argv, 'doctor');
   if (positionals.length) throw new InputError(`doctor takes no PLAYBOOK (found ${positionals.join(' ')})\n${usage}`);
-  if (values.output !== 'text' && values.output !== 'json') throw new InputError(`--output must be text or json (found '${values.output}')\n${usage}`);
-  const target = values['target-version'];
+  const output = textOrJson(str(values, 'output'));
+  const target = str(values, 'target-version');
   if (target !== undefined && coerce(target) === undefined) throw new InputError(`--target-version ${JSON.stringify(target)} is not a Kubernetes version (e.g. 1.27.16)\n${usage}`);
   // Values for the fixes' commands (and secret ones hidden in the output).
-  const extraVars = Object.fromEntries(Object.entries(extraVarsOf(values.extra, usage)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-  const inventoryFile = requireInventory(values.inventory, usage);
-  const inventory = await loadInventory(inventoryFile, values['ssh-config'] ? { sshConfigFile: values['ssh-config'] } : {});
-  const hosts = selectHosts(inventory, ['all'], values.limit);
-  const sudoPassword = await becomePassword(hosts, values['ask-become-pass'] === true);
+  const extraVars = Object.fromEntries(Object.entries(extraVarsOf(list(values, 'extra'), usage)).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const inventoryFile = requireInventory(str(values, 'inventory'), usage);
+  const sshConfig = str(values, 'ssh-config');
+  const inventory = await loadInventory(inventoryFile, sshConfig ? { sshConfigFile: sshConfig } : {});
+  const hosts = selectHosts(inventory, ['all'], str(values, 'limit'));
+  const sudoPassword = await becomePassword(hosts, flag(values, 'ask-become-pass'));
   const report = await runDoctor({
     inventory,
     hosts,
@@ -34,7 +34,7 @@ export async function doctor(argv: string[]): Promise<number> {
   });
   // Kept for the reports of runs before and after it.
   await saveDoctorSnapshot(report);
-  if (values.output === 'json') printJson(report);
+  if (output === 'json') printJson(report);
   else printFormatted(formatDoctor(terminalSafeData(report)));
   return report.exitCode;
 }

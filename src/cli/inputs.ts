@@ -13,6 +13,7 @@ import type { RunInputs } from '../runner/events.js';
 import { checkPlaybookInventory } from '../playbook/check-inventory.js';
 import { retargetPlaybook, type Retarget } from '../playbook/retarget.js';
 import { checkPlaybookVars } from '../playbook/vars.js';
+import { unusedExtraVarProblems } from '../playbook/extra-vars-check.js';
 import { registerSecrets } from './secrets.js';
 
 export interface LoadedInputs {
@@ -64,6 +65,12 @@ export function loadRunInputs(inputs: RunInputs, extraVars: Record<string, unkno
   });
 }
 
+/** Every `-e` name must be read by the playbook: a misspelt one would leave the default in force silently. */
+export function checkExtraVarsUsed(playbook: Playbook, extraVars: Record<string, unknown>): void {
+  const problems = unusedExtraVarProblems(playbook, extraVars);
+  if (problems.length) throw new InputError(problems);
+}
+
 export async function loadInputs(args: {
   playbookFile: string;
   inventoryFile: string;
@@ -74,6 +81,7 @@ export async function loadInputs(args: {
   retarget?: Retarget;
 }): Promise<LoadedInputs> {
   const loaded = await loadPlaybook(args.playbookFile);
+  checkExtraVarsUsed(loaded, args.extraVars);
   const inventory = await loadInventory(args.inventoryFile, args.sshConfigFile ? { sshConfigFile: args.sshConfigFile } : {});
   const playbook = retargetPlaybook(loaded, inventory, args.retarget ?? {});
   // Before selecting hosts: a `hosts:` that selects nothing is reported at its line.

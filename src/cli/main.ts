@@ -3,7 +3,7 @@
  * slipway's entry: parses the command line, runs one command, and is the only place that
  * turns errors into a message and an exit code.
  */
-import { EXIT, SlipwayError } from '../errors.js';
+import { EXIT, HelpRequested, SlipwayError } from '../errors.js';
 import { runCommand } from './commands.js';
 import { printErr } from './output.js';
 
@@ -11,6 +11,10 @@ async function main(): Promise<number> {
   try {
     return await runCommand(process.argv.slice(2));
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(err.text);
+      return EXIT.ok;
+    }
     if (err instanceof SlipwayError) {
       printErr(`slipway: ${err.message}`);
       return err.exitCode;

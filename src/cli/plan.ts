@@ -1,29 +1,28 @@
 /** `slipway plan`: connect, check every step on every node, show what would change. */
-import { InputError } from '../errors.js';
 import { computePlan, planExitCode } from '../runner/plan.js';
 import { sshRemotes } from '../transport/ssh.js';
 import { formatPlan } from '../ui/plan-printer.js';
 import { terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, targetOptions, extraVarsOf, onePlaybook, parse, requireInventory, sshOptionsOf } from './args.js';
+import { extraVarsOf, flag, list, onePlaybook, parse, requireInventory, sshOptionsOf, str, textOrJson } from './args.js';
 import { becomePassword } from './become.js';
 import { loadInputs } from './inputs.js';
+import { resolvePlaybookArg } from './bundled.js';
 import { printFormatted, printJson } from './output.js';
 
 export async function plan(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway plan PLAYBOOK -i INVENTORY [--limit PATTERNS] [--hosts PATTERNS] [--on GROUP] [-e KEY=VALUE] [--output text|json]';
-  const { values, positionals } = parse(argv, { ...connectionOptions, ...targetOptions, output: { type: 'string', default: 'text' } }, usage);
-  const output = values.output;
-  if (output !== 'text' && output !== 'json') throw new InputError(`--output must be text or json (found '${output}')\n${usage}`);
-  const extraVars = extraVarsOf(values.extra, usage);
+  const { values, positionals, usage } = parse(argv, 'plan');
+  const output = textOrJson(str(values, 'output'));
+  const extraVars = extraVarsOf(list(values, 'extra'), usage);
+  const sshConfig = str(values, 'ssh-config');
   const inputs = await loadInputs({
-    playbookFile: onePlaybook(positionals, usage),
-    inventoryFile: requireInventory(values.inventory, usage),
-    limit: values.limit,
+    playbookFile: resolvePlaybookArg(onePlaybook(positionals, usage)),
+    inventoryFile: requireInventory(str(values, 'inventory'), usage),
+    limit: str(values, 'limit'),
     extraVars,
-    retarget: { hosts: values.hosts, on: values.on },
-    ...(values['ssh-config'] ? { sshConfigFile: values['ssh-config'] } : {}),
+    retarget: { hosts: str(values, 'hosts'), on: str(values, 'on') },
+    ...(sshConfig ? { sshConfigFile: sshConfig } : {}),
   });
-  const sudoPassword = await becomePassword(inputs.hosts, values['ask-become-pass'] === true);
+  const sudoPassword = await becomePassword(inputs.hosts, flag(values, 'ask-become-pass'));
   const result = await computePlan({
     ...inputs,
     extraVars,

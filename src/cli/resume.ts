@@ -6,7 +6,7 @@ import type { RunJournalState } from '../runner/journal-state.js';
 import type { LoadedInputs } from './inputs.js';
 import { currentOwner, NodeLocks, refuseIfRunning } from '../runner/node-locks.js';
 import { stateDir } from '../runner/run-store.js';
-import { connectionOptions, extraVarsOf, outputMode, parse, sshOptionsOf } from './args.js';
+import { extraVarsOf, flag, list, outputMode, parse, sshOptionsOf, str } from './args.js';
 import { becomePassword } from './become.js';
 import { printErr, printOut } from './output.js';
 import { openRun, reloadInputs } from './reopen.js';
@@ -14,36 +14,24 @@ import { checkPauseConfirm, executeRun } from './run.js';
 import { shortTime } from '../time-text.js';
 
 export async function resume(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway resume [RUN_ID] [--limit PATTERNS] [--skip HOSTS] [--force] [-e KEY=VALUE] [--output tree|plain|json]';
-  const { values, positionals } = parse(
-    argv,
-    {
-      extra: connectionOptions.extra,
-      limit: connectionOptions.limit,
-      skip: { type: 'string' },
-      force: { type: 'boolean' },
-      output: { type: 'string' },
-      'accept-new-host-keys': connectionOptions['accept-new-host-keys'],
-      'ask-become-pass': connectionOptions['ask-become-pass'],
-    },
-    usage,
-  );
+  const { values, positionals, usage } = parse(argv, 'resume');
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
-  const output = outputMode(values.output, usage);
+  const output = outputMode(str(values, 'output'));
+  const limit = str(values, 'limit');
   const { runId, runDir, state, tornTail } = await openRun(positionals[0]);
   await refuseIfRunning(runId, runDir.dir, 'resume');
   if (!state.unfinished && state.summary?.status === 'succeeded') {
     printOut(`run ${runId} already succeeded: nothing to resume`);
     return EXIT.ok;
   }
-  const { loaded, extraVars, changed } = await reloadInputs(state, extraVarsOf(values.extra, usage), values.force === true, runId);
+  const { loaded, extraVars, changed } = await reloadInputs(state, extraVarsOf(list(values, 'extra'), usage), flag(values, 'force'), runId);
   if (changed.length) printErr(`slipway: resuming although the ${changed.join(' and the ')} (--force)`);
   if (tornTail) printErr(`slipway: the journal's last line was cut short by a crash; it is ignored`);
   checkPauseConfirm(loaded.playbook.rolling.pause);
-  const pass = resumePass(state, loaded, values.limit, values.skip);
+  const pass = resumePass(state, loaded, limit, str(values, 'skip'));
   // Skipping the last nodes left is a pass of its own: it records the skips and sums the run up.
-  if (pass.hosts.length === 0 && pass.skip.length === 0) throw new InputError(`run ${runId}: no node left to resume${values.limit ? ` within --limit '${values.limit}'` : ''} (skipped: ${pass.skippedBefore.join(', ') || 'none'})`);
-  const sudoPassword = await becomePassword(pass.hosts, values['ask-become-pass'] === true);
+  if (pass.hosts.length === 0 && pass.skip.length === 0) throw new InputError(`run ${runId}: no node left to resume${limit ? ` within --limit '${limit}'` : ''} (skipped: ${pass.skippedBefore.join(', ') || 'none'})`);
+  const sudoPassword = await becomePassword(pass.hosts, flag(values, 'ask-become-pass'));
   const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'resume'), pass.hosts);
   return executeRun({
     runId,

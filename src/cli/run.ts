@@ -18,28 +18,31 @@ import { LiveTree } from '../ui/live-tree.js';
 import { countsText } from '../ui/words.js';
 import { jsonListener, plainListener } from '../ui/plain.js';
 import { terminalSafe, terminalSafeData } from '../ui/terminal-text.js';
-import { connectionOptions, targetOptions, extraVarsOf, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf } from './args.js';
+import { extraVarsOf, flag, list, onePlaybook, outputMode, parse, requireInventory, sshOptionsOf, str } from './args.js';
+import { resolvePlaybookArg } from './bundled.js';
 import { becomePassword } from './become.js';
 import { loadRunInputs, type LoadedInputs } from './inputs.js';
 import { printErr, printOut } from './output.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway run PLAYBOOK -i INVENTORY [--limit PATTERNS] [--hosts PATTERNS] [--on GROUP] [-e KEY=VALUE] [--output tree|plain|json]';
-  const { values, positionals } = parse(argv, { ...connectionOptions, ...targetOptions, output: { type: 'string' } }, usage);
-  const output = outputMode(values.output, usage);
-  const extraVars = extraVarsOf(values.extra, usage);
+  const { values, positionals, usage } = parse(argv, 'run');
+  const output = outputMode(str(values, 'output'));
+  const extraVars = extraVarsOf(list(values, 'extra'), usage);
+  const hosts = str(values, 'hosts');
+  const on = str(values, 'on');
+  const sshConfig = str(values, 'ssh-config');
   const inputs: RunInputs = {
-    playbookFile: path.resolve(onePlaybook(positionals, usage)),
-    inventoryFile: path.resolve(requireInventory(values.inventory, usage)),
-    limit: values.limit,
-    ...(values.hosts !== undefined ? { hosts: values.hosts } : {}),
-    ...(values.on !== undefined ? { on: values.on } : {}),
+    playbookFile: path.resolve(resolvePlaybookArg(onePlaybook(positionals, usage))),
+    inventoryFile: path.resolve(requireInventory(str(values, 'inventory'), usage)),
+    limit: str(values, 'limit'),
+    ...(hosts !== undefined ? { hosts } : {}),
+    ...(on !== undefined ? { on } : {}),
     extraVars: redactSecrets(extraVars),
-    sshConfigFile: values['ssh-config'] ? path.resolve(values['ssh-config']) : undefined,
+    sshConfigFile: sshConfig ? path.resolve(sshConfig) : undefined,
   };
   const loaded = await loadRunInputs(inputs, extraVars);
   checkPauseConfirm(loaded.playbook.rolling.pause);
-  const sudoPassword = await becomePassword(loaded.hosts, values['ask-become-pass'] === true);
+  const sudoPassword = await becomePassword(loaded.hosts, flag(values, 'ask-become-pass'));
   const runId = newRunId();
   // Before the run folder: a run refused because its nodes are busy leaves nothing behind.
   const locks = await NodeLocks.acquire(stateDir(), currentOwner(runId, 'run'), loaded.hosts);

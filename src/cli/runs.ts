@@ -9,19 +9,18 @@ import { cordonedLines } from '../ui/cordon-report.js';
 import { formatTable } from '../ui/table.js';
 import { countsText, firstLine, rollbackWhere } from '../ui/words.js';
 import { elapsedText, shortTime } from '../time-text.js';
-import { parse } from './args.js';
+import { parse, str, textOrJson } from './args.js';
 import { printJson, printOut } from './output.js';
 import { openRun } from './reopen.js';
 
 
 export async function runs(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway runs [RUN_ID] [--output text|json]';
-  const { values, positionals } = parse(argv, { output: { type: 'string', default: 'text' } }, usage);
-  if (values.output !== 'text' && values.output !== 'json') throw new InputError(`--output must be text or json\n${usage}`);
+  const { values, positionals, usage } = parse(argv, 'runs');
+  const output = textOrJson(str(values, 'output'));
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
-  if (positionals[0] !== undefined) return runDetail(positionals[0], values.output);
+  if (positionals[0] !== undefined) return runDetail(positionals[0], output);
   const list = await listRuns();
-  if (values.output === 'json') {
+  if (output === 'json') {
     printJson(redactSecrets(list));
     return EXIT.ok;
   }

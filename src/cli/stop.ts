@@ -5,12 +5,11 @@ import { EXIT, InputError } from '../errors.js';
 import { liveOwnerOf, type LockOwner } from '../runner/node-locks.js';
 import { allRunIds, runDirOf } from '../runner/run-store.js';
 import { STOP_SIGNAL, stopRefusal, writeStopRequest } from '../runner/stop-request.js';
-import { parse } from './args.js';
+import { flag, parse } from './args.js';
 import { printOut } from './output.js';
 
 export async function stop(argv: string[]): Promise<number> {
-  const usage = 'usage: slipway stop [RUN_ID] [--wait]';
-  const { values, positionals } = parse(argv, { wait: { type: 'boolean' } }, usage);
+  const { values, positionals, usage } = parse(argv, 'stop');
   if (positionals.length > 1) throw new InputError(`expected at most one RUN_ID\n${usage}`);
   const { runId, owner } = await runToStop(positionals[0]);
   const refused = stopRefusal(runId, owner);
@@ -26,7 +25,7 @@ export async function stop(argv: string[]): Promise<number> {
     }
   }
   printOut(`run ${runId}: stop requested; no new step starts, the steps in flight finish (slipway ${owner.command}, pid ${owner.pid})`);
-  if (values.wait !== true) return EXIT.ok;
+  if (!flag(values, 'wait')) return EXIT.ok;
   while (await liveOwnerOf(dir)) await sleep(200);
   printOut(`run ${runId} stopped; continue it with: slipway resume ${runId}`);
   return EXIT.ok;

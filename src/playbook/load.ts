@@ -9,7 +9,8 @@ import { checkSteps, checkTemplates, type CheckedStep } from './check-steps.js';
 import { parseDuration } from '../duration.js';
 import { describeFound } from './input/describe.js';
 import { isRecord } from './input/field-path.js';
-import { bundledSchema, validateWithSchema } from './input/json-schema.js';
+import { bundledSchema, validateWithSchema, type JsonSchema } from './input/json-schema.js';
+import { playbookSchemaForLoader } from './step-schemas.js';
 import { ProblemList } from './input/problem-list.js';
 import { readInputFile } from './input/read-file.js';
 import { decodeUtf8 } from './input/utf8.js';
@@ -43,7 +44,7 @@ export function parsePlaybook(file: string, content: string | Uint8Array, option
   if (!isRecord(data)) throw new InputError([source.problemAt([], rootProblem(data))]);
   const problems = new ProblemList(source);
 
-  const schemaErrors = validateWithSchema(bundledSchema('playbook.schema.json'), data).filter(
+  const schemaErrors = validateWithSchema(loaderSchema(), data).filter(
     // Conditions are checked by checkSteps, with messages that name the broken rule.
     (e) => !/^\/steps\/[0-9]+\/when(\/|$)/.test(e.instancePath),
   );
@@ -55,6 +56,13 @@ export function parsePlaybook(file: string, content: string | Uint8Array, option
   const playbook = buildPlaybook(file, bytes, data, checked, source);
   rememberLocations(playbook, source);
   return playbook;
+}
+
+let loaderSchemaCache: JsonSchema | undefined;
+/** The bundled playbook schema without its generated step-type parts (checkSteps checks `uses:` and `with:`). */
+function loaderSchema(): JsonSchema {
+  loaderSchemaCache ??= playbookSchemaForLoader(bundledSchema('playbook.schema.json'));
+  return loaderSchemaCache;
 }
 
 function rootProblem(data: unknown): string {

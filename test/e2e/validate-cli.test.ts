@@ -1,8 +1,11 @@
 /**
- * The corpus of broken inputs, through the built CLI as an operator runs it: every case of
- * test/corpus/cases.json fails `slipway validate` with exit 2, exactly the expected
+ * The corpus of broken inputs, through the built CLI as an operator runs it: cases of
+ * test/corpus/cases.json fail `slipway validate` with exit 2, exactly the expected
  * `file:line:col: field: message` lines on stderr, nothing on stdout and no stack trace; a few
  * go through `plan` and `run` too, which stop at the same message before connecting anywhere.
+ * Through the CLI go every case about `uses:` or `with:` (the real step types decide those; the
+ * in-memory corpus test uses stand-in ones) and every fourth of the others: the loader is the
+ * same code in both, and test/corpus/corpus.test.ts checks every case's messages in memory.
  * Bad arguments exit 2 with the usage; the good examples validate.
  *
  * No fleet: nothing here connects. Runs are spawned a few at a time.
@@ -69,13 +72,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 const results = new Map<string, CliResult>();
+const throughCli = cases.filter((c, i) => c.file.startsWith('playbooks/') && c.expect.some((e) => e.includes('with') || e.includes('uses')) || i % 4 === 0);
 
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-validate-'));
   await fs.mkdir(path.join(work, 'home'));
   // A few at a time: each is a node process, and more than the cores only adds contention.
-  const all = await mapLimit(cases, Math.min(4, os.availableParallelism()), (c) => cli(validateArgs(c).args));
-  cases.forEach((c, i) => results.set(c.file, all[i] as CliResult));
+  const all = await mapLimit(throughCli, Math.min(4, os.availableParallelism()), (c) => cli(validateArgs(c).args));
+  throughCli.forEach((c, i) => results.set(c.file, all[i] as CliResult));
 }, 180_000);
 
 afterAll(async () => {
@@ -91,7 +95,12 @@ describe('slipway validate on the corpus of broken inputs', () => {
     expect(cases.map((c) => c.file).sort()).toEqual(files.sort());
   });
 
-  it.each(cases.map((c) => [c.file, c] as const))('%s', (_file, c) => {
+  it('takes the cases about uses: and with: through the CLI, and others of every kind', () => {
+    expect(throughCli.length).toBeGreaterThanOrEqual(35);
+    expect(throughCli.some((c) => c.file.startsWith('inventories/'))).toBe(true);
+  });
+
+  it.each(throughCli.map((c) => [c.file, c] as const))('%s', (_file, c) => {
     const r = results.get(c.file) as CliResult;
     const { loaded } = validateArgs(c);
     expect(r.stdout).toBe('');
@@ -130,15 +139,16 @@ describe.concurrent('plan and run stop at the same message, before connecting', 
 
 describe.concurrent('bad arguments: exit 2 with the usage', () => {
   const usageCases: Array<[string, string[], RegExp]> = [
-    ['an unknown command', ['frobnicate', goodPlaybook], /^slipway: unknown command 'frobnicate'\nusage: slipway <command> \[options\]\n/],
-    ['plan without -i', ['plan', goodPlaybook], /^slipway: an inventory is required: -i INVENTORY\nusage: slipway plan PLAYBOOK -i INVENTORY/],
-    ['run without -i', ['run', goodPlaybook], /^slipway: an inventory is required: -i INVENTORY\nusage: slipway run PLAYBOOK -i INVENTORY/],
-    ['run with a bad --output', ['run', goodPlaybook, '-i', goodInventory, '--output', 'fancy'], /^slipway: --output must be tree, plain or json \(found 'fancy'\)\nusage: slipway run /],
-    ['plan with a bad --output', ['plan', goodPlaybook, '-i', goodInventory, '--output', 'tree'], /^slipway: --output must be text or json \(found 'tree'\)\nusage: slipway plan /],
+    ['an unknown command', ['frobnicate', goodPlaybook], /^slipway: unknown command 'frobnicate'; commands: doctor, playbooks, validate, plan, run, /],
+    ['plan without -i', ['plan', goodPlaybook], /^slipway: an inventory is required: -i INVENTORY\nusage: slipway plan PLAYBOOK \[options\]   \(slipway plan --help\)\n$/],
+    ['run without -i', ['run', goodPlaybook], /^slipway: an inventory is required: -i INVENTORY\nusage: slipway run PLAYBOOK \[options\]/],
+    ['run with a bad --output', ['run', goodPlaybook, '-i', goodInventory, '--output', 'fancy'], /^slipway: option '--output <mode>' argument 'fancy' is invalid\. Allowed choices are tree, text, plain, json\.\nusage: slipway run /],
+    ['plan with a bad --output', ['plan', goodPlaybook, '-i', goodInventory, '--output', 'tree'], /^slipway: option '--output <mode>' argument 'tree' is invalid\. Allowed choices are text, plain, json\.\nusage: slipway plan /],
     ['-e without =', ['run', goodPlaybook, '-i', goodInventory, '-e', 'target_version'], /^slipway: -e target_version: expected key=value or a JSON object\nusage: slipway run /],
     ['validate -e without =', ['validate', goodPlaybook, '-e', 'oops'], /^slipway: -e oops: expected key=value or a JSON object\nusage: slipway validate /],
-    ['an unknown option', ['plan', goodPlaybook, '-i', goodInventory, '--frobnicate'], /^slipway: Unknown option '--frobnicate'\nusage: slipway plan /],
-    ['two playbooks', ['validate', goodPlaybook, goodPlaybook], /^slipway: expected one PLAYBOOK file \(found 2\)\nusage: slipway validate /],
+    ['an unknown option', ['plan', goodPlaybook, '-i', goodInventory, '--frobnicate'], /^slipway: unknown option '--frobnicate'\nusage: slipway plan /],
+    ['an option without its value', ['plan', goodPlaybook, '-i'], /^slipway: option '-i, --inventory <file>' argument missing\nusage: slipway plan /],
+    ['two playbooks', ['validate', goodPlaybook, goodPlaybook], /^slipway: expected one PLAYBOOK, a file or a bundled playbook's name \(found 2\)\nusage: slipway validate /],
   ];
 
   it.for(usageCases)('%s', async ([, args, message], { expect }) => {
@@ -153,7 +163,7 @@ describe.concurrent('bad arguments: exit 2 with the usage', () => {
   it('no command at all: the usage, exit 2', async ({ expect }) => {
     const r = await cli([]);
     expect(r.code, why(r)).toBe(2);
-    expect(r.stdout).toMatch(/^usage: slipway <command> \[options\]\n/);
+    expect(r.stdout).toMatch(/^usage: slipway <command> \[options\]\n\nRun node-upgrade runbooks/);
   });
 });
 

@@ -1,0 +1,57 @@
+/**
+ * The playbooks that ship with slipway (playbooks/ in the installed package): found by name
+ * from anywhere (`slipway plan containerd-cri-v1 -i ...`), listed with what they take, and copied
+ * out to be edited.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InputError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import { closestMatch } from '../playbook/input/suggest.js';
+
+export interface BundledPlaybook {
+  name: string;
+  file: string;
+  description: string;
+  /** The playbook's `vars:` and their defaults. */
+  vars: Record<string, unknown>;
+}
+
+export function bundledDir(): string {
+  return path.join(packageRoot(), 'playbooks');
+}
+
+/** The bundled playbook names (file names without `.yaml`), sorted. */
+export function bundledNames(): string[] {
+  return readdirSync(bundledDir())
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+export function bundledPlaybooks(): BundledPlaybook[] {
+  return bundledNames().map((name) => {
+    const file = path.join(bundledDir(), `${name}.yaml`);
+    const doc = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as { description?: unknown; vars?: unknown };
+    const vars = doc.vars && typeof doc.vars === 'object' && !Array.isArray(doc.vars) ? (doc.vars as Record<string, unknown>) : {};
+    return { name, file, description: typeof doc.description === 'string' ? doc.description : '', vars };
+  });
+}
+
+/**
+ * The file a PLAYBOOK operand names: a path as given when that file exists, else the bundled
+ * playbook of that name (`containerd-cri-v1`, `containerd-cri-v1.yaml`). A name that is neither
+ * is an InputError listing the bundled names, with the closest one.
+ */
+export function resolvePlaybookArg(arg: string): string {
+  if (existsSync(arg)) return arg;
+  const looksLikeName = !arg.includes('/') && !arg.includes(path.sep);
+  const name = arg.replace(/\.ya?ml$/, '');
+  if (looksLikeName && bundledNames().includes(name)) return path.join(bundledDir(), `${name}.yaml`);
+  if (!looksLikeName) return arg; // a path: the loader says it does not exist, at that path
+  const near = closestMatch(name, bundledNames());
+  throw new InputError(
+    `${arg}: no such file, and no bundled playbook of that name${near ? ` (did you mean '${near}'?)` : ''}; bundled: ${bundledNames().join(', ')} (slipway playbooks)`,
+  );
+}
