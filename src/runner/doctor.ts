@@ -83,11 +83,9 @@ export interface DoctorReport {
   exitCode: ExitCode;
 }
 
-/** A bundled playbook's path as the operator would type it: relative when under the working directory. */
+/** A bundled playbook as the operator types it: its name, which slipway finds from any directory. */
 export function bundledPlaybookPath(name: string): string {
-  const file = path.join(packageRoot(), 'playbooks', `${name}.yaml`);
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
+  return name;
 }
 
 /** The vars a bundled playbook declares (its `vars:` keys). */

@@ -99,7 +99,7 @@ describe('docker-24 fleet', () => {
     expect(d.findings).toEqual({ 'cp-1': [], 'node-1': ['cri-dockerd-missing'], 'node-2': ['cri-dockerd-stray'] });
     expect(d.report.nodes[1]?.facts?.runtime).toMatchObject({ name: 'docker', version: '24.0.7', socket: '/var/run/docker.sock' });
     const missing = d.report.summary.groups.find((g) => g.rule === 'cri-dockerd-missing');
-    expect(missing?.command).toBe(`slipway plan playbooks/cri-dockerd.yaml -i ${shellWord(f.fleet.inventoryFile)} --limit node-1 -e cri_dockerd_version=${PACKAGE_VERSIONS.criDockerd}`);
+    expect(missing?.command).toBe(`slipway plan cri-dockerd -i ${shellWord(f.fleet.inventoryFile)} --limit node-1 -e cri_dockerd_version=${PACKAGE_VERSIONS.criDockerd}`);
     expect(d.report.nodes[2]?.findings[0]).toMatchObject({ severity: 'warning', fix: { advice: expect.stringContaining('remove it') } });
     expect(d.report.nodes[2]?.findings[0]?.fix.playbook).toBeUndefined();
 

@@ -136,7 +136,7 @@ const stateEnv = () => ({ SLIPWAY_STATE_DIR: path.join(work, 'state') });
 
 /** doctor's command for the fix, as it prints it (the version quoted for the shell). */
 const fixCommand = (fleet: Fleet, nodes: string[]) =>
-  `slipway plan ${PLAYBOOK} -i ${fleet.inventoryFile} --limit ${nodes.join(',')} -e 'containerd_version=${version}'`;
+  `slipway plan containerd-cri-v1 -i ${fleet.inventoryFile} --limit ${nodes.join(',')} -e 'containerd_version=${version}'`;
 
 function cli(fleet: Fleet, command: 'plan' | 'run', extra: string[] = [], inventory = fleet.inventoryFile) {
   return slipway([command, PLAYBOOK, '-i', inventory, '-e', `containerd_version=${version}`, '--output', 'json', ...extra], {

@@ -149,7 +149,7 @@ describe('crio-pin-runtime on a CRI-O 1.29 fleet', () => {
     expect(finding?.sources).toContain('cri-o#8705');
     expect(d.report.nodes[1]?.facts?.crio).toMatchObject({ defaultRuntime: 'runc', runningRuntimes: ['runc'] });
     expect(d.report.summary.groups[0]?.command).toBe(
-      `slipway plan ${PLAYBOOK} -i ${f.fleet.inventoryFile} --limit node-1,node-2 -e crio_version=${NEW} -e crio_target=1.30.6 -e runtime=runc`,
+      `slipway plan crio-pin-runtime -i ${f.fleet.inventoryFile} --limit node-1,node-2 -e crio_version=${NEW} -e crio_target=1.30.6 -e runtime=runc`,
     );
   });
 

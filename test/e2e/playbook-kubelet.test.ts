@@ -147,7 +147,7 @@ describe('kubelet-removed-flags from kubelet 1.26 to 1.27', () => {
         severity: 'error',
         title: expect.stringContaining('--container-runtime'),
         nodes: ['node-1', 'node-3'],
-        command: `slipway plan ${PLAYBOOK} -i ${f.fleet.inventoryFile} --limit node-1,node-3 -e target_version=1.27.16`,
+        command: `slipway plan kubelet-removed-flags -i ${f.fleet.inventoryFile} --limit node-1,node-3 -e target_version=1.27.16`,
       },
     ]);
     // --pod-infra-container-image (node-2) is removed in 1.35, not 1.27: no finding; at 1.35 there is.

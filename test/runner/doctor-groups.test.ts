@@ -15,12 +15,12 @@ const finding = (rule: string, vars?: Record<string, string>): Finding => ({
 describe('doctor fix commands', () => {
   it('names the bundled playbook, the inventory, the nodes and each -e, quoted for a shell', () => {
     expect(fixCommand({ playbook: 'containerd-cri-v1', vars: { containerd_version: '1.6.20~ds1-1+deb12u3' }, advice: '' }, 'inv/hosts yaml', ['node-1', 'node-2'])).toBe(
-      "slipway plan playbooks/containerd-cri-v1.yaml -i 'inv/hosts yaml' --limit node-1,node-2 -e 'containerd_version=1.6.20~ds1-1+deb12u3'",
+      "slipway plan containerd-cri-v1 -i 'inv/hosts yaml' --limit node-1,node-2 -e 'containerd_version=1.6.20~ds1-1+deb12u3'",
     );
     expect(fixCommand({ advice: 'by hand' }, 'i.yaml', ['n'])).toBeUndefined();
     // The operator's -e wins for a var the playbook has, and is left out where it has none.
     expect(fixCommand({ playbook: 'containerd-cri-v1', vars: { containerd_version: '1.6.20' }, advice: '' }, 'i.yaml', ['n'], { containerd_version: '1.7.24', nope: 'x' })).toBe(
-      'slipway plan playbooks/containerd-cri-v1.yaml -i i.yaml --limit n -e containerd_version=1.7.24',
+      'slipway plan containerd-cri-v1 -i i.yaml --limit n -e containerd_version=1.7.24',
     );
   });
 
@@ -31,8 +31,8 @@ describe('doctor fix commands', () => {
       'i.yaml',
     );
     expect(groups.map((g) => [g.rule, g.nodes, g.command])).toEqual([
-      ['cri-v1-missing', ['a', 'b'], 'slipway plan playbooks/containerd-cri-v1.yaml -i i.yaml --limit a,b -e containerd_version=1.6'],
-      ['cri-v1-missing', ['c'], 'slipway plan playbooks/containerd-cri-v1.yaml -i i.yaml --limit c -e containerd_version=1.7'],
+      ['cri-v1-missing', ['a', 'b'], 'slipway plan containerd-cri-v1 -i i.yaml --limit a,b -e containerd_version=1.6'],
+      ['cri-v1-missing', ['c'], 'slipway plan containerd-cri-v1 -i i.yaml --limit c -e containerd_version=1.7'],
     ]);
   });
 });
