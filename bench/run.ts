@@ -124,6 +124,21 @@ async function benchInventory(fleet: Fleet, proxies: Map<string, LatencyProxy>):
   return file;
 }
 
+let floorOnce: Promise<string> | undefined;
+/**
+ * bench/floor.ts as one JavaScript module (esbuild; the npm packages stay imports), under
+ * node_modules/.cache so that they resolve from the project's node_modules.
+ */
+function compiledFloor(): Promise<string> {
+  floorOnce ??= (async () => {
+    const outfile = path.join(root, 'node_modules', '.cache', 'slipway-bench', 'floor.mjs');
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [path.join(root, 'bench', 'floor.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
+    return outfile;
+  })();
+  return floorOnce;
+}
+
 async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: string, work: string, env: Record<string, string>): Promise<ProcessCost> {
   if (tool === 'slipway') {
     const pb = path.join(work, `${slot}.yaml`);
@@ -133,8 +148,8 @@ async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: st
   }
   if (tool.startsWith('ssh2')) {
     const mode = tool.endsWith('node') ? 'node' : 'step';
-    // The compiled floor (dist/bench, built with the CLI), so that neither pays for a transpiler.
-    return timedRun(process.execPath, [path.join(path.dirname(CLI), '../../bench/floor.js'), '--inventory', inventory, '--slot', slot, '--mode', mode], env, root);
+    // The floor compiled to JavaScript (as the CLI is), so that neither pays for a transpiler.
+    return timedRun(process.execPath, [await compiledFloor(), '--inventory', inventory, '--slot', slot, '--mode', mode], env, root);
   }
   const apb = path.join(work, `${slot}.ansible.yaml`);
   await fs.writeFile(apb, ansiblePlaybook(slot));

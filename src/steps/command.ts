@@ -86,8 +86,12 @@ export const commandStep: StepType<CommandParams, CommandFacts, CommandUndo> = {
 
   async facts(ctx: StepContext, params: CommandParams): Promise<CommandFacts> {
     const options = commandOptions(ctx, params);
-    const checkExitCode = params.check ? (await ctx.remote.exec(params.check, options)).code : null;
-    const createsExists = params.creates === undefined ? null : (await ctx.remote.exec(['test', '-e', params.creates], options)).code === 0;
+    const [check, creates] = await Promise.all([
+      params.check ? ctx.remote.exec(params.check, options) : undefined,
+      params.creates === undefined ? undefined : ctx.remote.exec(['test', '-e', params.creates], options),
+    ]);
+    const checkExitCode = check ? check.code : null;
+    const createsExists = creates ? creates.code === 0 : null;
     return { checkExitCode, createsExists };
   },
 

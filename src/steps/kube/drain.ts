@@ -237,8 +237,8 @@ export const kubeDrainStep: StepType<KubeDrainParams, KubeDrainFacts, KubeDrainU
 
   async facts(ctx: StepContext, params: KubeDrainParams): Promise<KubeDrainFacts> {
     const name = kubeNodeName(ctx, params);
-    const node = await probeKubeNode(ctx, params, name);
-    const pods = await probeNodePods(ctx, params, name);
+    // Asked together: one exec on the kubectl host (transport/batching-remote.ts).
+    const [node, pods] = await Promise.all([probeKubeNode(ctx, params, name), probeNodePods(ctx, params, name)]);
     // Only asked when there is something to evict: a drain with nothing to move cannot be blocked.
     const pdbs = evictablePods(pods).length > 0 ? await probePdbs(ctx, params) : [];
     return { node, pods, pdbs };

@@ -209,10 +209,15 @@ function markerPath(params: PkgInstallParams): string {
 
 async function probeApt(ctx: StepContext, name: string): Promise<PackageFacts> {
   const { remote } = ctx;
-  const dpkg = parseDpkgQuery((await remote.exec(dpkgQueryArgv(name), execOptions(ctx))).stdout);
-  // apt translates its labels ("Installed:"); the C locale keeps them parseable.
-  const policy = parseAptPolicy((await remote.exec(['env', 'LC_ALL=C', 'apt-cache', 'policy', name], execOptions(ctx))).stdout);
-  const holds = await remote.exec(['apt-mark', 'showhold', name], execOptions(ctx));
+  // Asked together: the three reads go to the node in one exec (transport/batching-remote.ts).
+  const [query, policyOut, holds] = await Promise.all([
+    remote.exec(dpkgQueryArgv(name), execOptions(ctx)),
+    // apt translates its labels ("Installed:"); the C locale keeps them parseable.
+    remote.exec(['env', 'LC_ALL=C', 'apt-cache', 'policy', name], execOptions(ctx)),
+    remote.exec(['apt-mark', 'showhold', name], execOptions(ctx)),
+  ]);
+  const dpkg = parseDpkgQuery(query.stdout);
+  const policy = parseAptPolicy(policyOut.stdout);
   const held = holds.code === 0 && holds.stdout.split('\n').some((l) => l.trim() === name);
   return {
     method: 'apt',
@@ -224,9 +229,11 @@ async function probeApt(ctx: StepContext, name: string): Promise<PackageFacts> {
 
 async function probeDnf(ctx: StepContext, name: string): Promise<PackageFacts> {
   const { remote } = ctx;
-  const rpm = await remote.exec(rpmQueryArgv(name), execOptions(ctx));
-  const list = await remote.exec(['dnf', 'list', '--showduplicates', '--quiet', DNF_NO_EXCLUDES, name], execOptions(ctx));
-  const locks = await remote.exec(['dnf', 'versionlock', 'list'], execOptions(ctx));
+  const [rpm, list, locks] = await Promise.all([
+    remote.exec(rpmQueryArgv(name), execOptions(ctx)),
+    remote.exec(['dnf', 'list', '--showduplicates', '--quiet', DNF_NO_EXCLUDES, name], execOptions(ctx)),
+    remote.exec(['dnf', 'versionlock', 'list'], execOptions(ctx)),
+  ]);
   return {
     method: 'dnf',
     installed: parseRpmQuery(rpm.stdout, rpm.code) ?? null,
