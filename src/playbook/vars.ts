@@ -16,7 +16,8 @@ import { schemaProblems, type Locator } from './input/schema-problems.js';
 import { sortProblems } from './input/yaml-source.js';
 import { playbookLocator } from './locations.js';
 import { paramsSchemaOf, registeredStepTypes, type StepTypeLookup } from './step-types.js';
-import { hasTemplate } from './templates.js';
+import { hasTemplate, templateRefs } from './templates.js';
+import { varsUsedBy } from './extra-vars-check.js';
 import type { Condition, Playbook, StepSpec } from './types.js';
 import { varsFor, VarProblem, VarResolver } from './var-resolver.js';
 
@@ -47,26 +48,62 @@ export function findPlaybookVarProblems(
   const locator = playbookLocator(playbook);
   const targets: Array<InventoryHost | undefined> = hosts && hosts.length > 0 ? hosts : [undefined];
   const failing = new Map<string, { problem: InputProblem; hosts: string[] }>();
+  // Hosts whose vars look the same to the playbook resolve the same: each look is resolved once
+  // (10,000 hosts that differ only in ansible_host are one resolution).
+  const used = varsUsedBy(playbook);
+  const byLook = new Map<string, InputProblem[]>();
   for (const host of targets) {
     const vars = varsFor(playbook, host, extraVars);
-    playbook.steps.forEach((step, index) => {
-      // Without a host, node.* are placeholders: the params schema is checked per host only.
-      const stepTypes = host ? (options.stepTypes ?? registeredStepTypes) : undefined;
-      const resolved = resolveStep({ step, index, vars, locator, stepTypes, checkWhen: true });
-      for (const problem of resolved.problems) {
-        const where = problem.location;
-        const key = `${where?.line}:${where?.col}:${where?.field}\0${problem.message}`;
-        const entry = failing.get(key) ?? { problem, hosts: [] };
-        if (host) entry.hosts.push(host.name);
-        failing.set(key, entry);
-      }
-    });
+    const look = host ? resolutionLook(vars, used) : '';
+    let problems = byLook.get(look);
+    if (!problems) {
+      problems = [];
+      playbook.steps.forEach((step, index) => {
+        // Without a host, node.* are placeholders: the params schema is checked per host only.
+        const stepTypes = host ? (options.stepTypes ?? registeredStepTypes) : undefined;
+        problems?.push(...resolveStep({ step, index, vars, locator, stepTypes, checkWhen: true }).problems);
+      });
+      byLook.set(look, problems);
+    }
+    for (const problem of problems) {
+      const where = problem.location;
+      const key = `${where?.line}:${where?.col}:${where?.field}\0${problem.message}`;
+      const entry = failing.get(key) ?? { problem, hosts: [] };
+      if (host) entry.hosts.push(host.name);
+      failing.set(key, entry);
+    }
   }
   const problems = [...failing.values()].map(({ problem, hosts: failed }) => {
     const some = hosts !== undefined && failed.length > 0 && failed.length < hosts.length;
     return some ? { ...problem, message: `${problem.message} on ${failed.join(', ')}` } : problem;
   });
   return sortProblems(problems);
+}
+
+/**
+ * What resolving the playbook can see of a host's vars: the names of them all (a misspelt
+ * reference suggests the nearest), and the values of those the playbook reads, with the vars
+ * their values refer to in turn. Two hosts with the same look resolve alike. Pure.
+ */
+export function resolutionLook(vars: Record<string, unknown>, used: ReadonlySet<string>): string {
+  const seen = new Set<string>();
+  const queue = [...used];
+  while (queue.length) {
+    const name = queue.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const texts: string[] = [];
+    collectStrings(vars[name], texts);
+    for (const text of texts) for (const ref of templateRefs(text)) queue.push(ref.split('.')[0] as string);
+  }
+  const values = [...seen].filter((n) => n in vars).sort().map((n) => [n, vars[n]]);
+  return JSON.stringify([Object.keys(vars).sort(), values]);
+}
+
+function collectStrings(value: unknown, out: string[]): void {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) collectStrings(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectStrings(v, out);
 }
 
 /**

@@ -24,3 +24,16 @@ describe('-e names the playbook reads', () => {
     ]);
   });
 });
+
+describe('resolutionLook: hosts that resolve alike', () => {
+  it('is the same for hosts that differ only in vars the playbook does not read, and differs where it reads', async () => {
+    const { resolutionLook } = await import('../../src/playbook/vars.js');
+    const used = new Set(['version']);
+    const a = resolutionLook({ version: '1', ansible_host: '10.0.0.1', node: { name: 'a' } }, used);
+    expect(resolutionLook({ version: '1', ansible_host: '10.0.0.2', node: { name: 'b' } }, used)).toBe(a);
+    expect(resolutionLook({ version: '2', ansible_host: '10.0.0.1', node: { name: 'a' } }, used)).not.toBe(a);
+    // A var a read var refers to is read too; and the names alone count (a misspelt ref suggests the nearest).
+    expect(resolutionLook({ version: '{{ base }}', base: 'x' }, used)).not.toBe(resolutionLook({ version: '{{ base }}', base: 'y' }, used));
+    expect(resolutionLook({ version: '1', extra: 1 }, used)).not.toBe(resolutionLook({ version: '1', other: 1 }, used));
+  });
+});
