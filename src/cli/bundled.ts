@@ -22,12 +22,26 @@ export function bundledDir(): string {
   return path.join(packageRoot(), 'playbooks');
 }
 
-/** The bundled playbook names (file names without `.yaml`), sorted. */
+let names: string[] | undefined;
+/** The bundled playbook names (file names without `.yaml`), sorted; read once a process. */
 export function bundledNames(): string[] {
-  return readdirSync(bundledDir())
+  names ??= readdirSync(bundledDir())
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => f.slice(0, -'.yaml'.length))
     .sort();
+  return names;
+}
+
+/** The file of the bundled playbook `name` (`containerd-cri-v1` or `containerd-cri-v1.yaml`), or undefined. */
+export function bundledFile(name: string): string | undefined {
+  const bare = name.replace(/\.ya?ml$/, '');
+  return bundledNames().includes(bare) ? path.join(bundledDir(), `${bare}.yaml`) : undefined;
+}
+
+/** `WHAT no bundled playbook of that name (did you mean …?); bundled: …` */
+export function notBundled(what: string, name: string): InputError {
+  const near = closestMatch(name.replace(/\.ya?ml$/, ''), bundledNames());
+  return new InputError(`${what} no bundled playbook of that name${near ? ` (did you mean '${near}'?)` : ''}; bundled: ${bundledNames().join(', ')} (slipway playbooks)`);
 }
 
 export function bundledPlaybooks(): BundledPlaybook[] {
@@ -46,12 +60,8 @@ export function bundledPlaybooks(): BundledPlaybook[] {
  */
 export function resolvePlaybookArg(arg: string): string {
   if (existsSync(arg)) return arg;
-  const looksLikeName = !arg.includes('/') && !arg.includes(path.sep);
-  const name = arg.replace(/\.ya?ml$/, '');
-  if (looksLikeName && bundledNames().includes(name)) return path.join(bundledDir(), `${name}.yaml`);
-  if (!looksLikeName) return arg; // a path: the loader says it does not exist, at that path
-  const near = closestMatch(name, bundledNames());
-  throw new InputError(
-    `${arg}: no such file, and no bundled playbook of that name${near ? ` (did you mean '${near}'?)` : ''}; bundled: ${bundledNames().join(', ')} (slipway playbooks)`,
-  );
+  if (arg.includes('/') || arg.includes(path.sep)) return arg; // a path: the loader says it does not exist, at that path
+  const file = bundledFile(arg);
+  if (file) return file;
+  throw notBundled(`${arg}: no such file, and`, arg);
 }

@@ -7,10 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, InputError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import { closestMatch } from '../playbook/input/suggest.js';
 import { formatTable } from '../ui/table.js';
 import { flag, parse, str, textOrJson } from './args.js';
-import { bundledNames, bundledPlaybooks } from './bundled.js';
+import { bundledFile, bundledPlaybooks, notBundled } from './bundled.js';
 import { printJson, printOut } from './output.js';
 
 /** The schema's file name beside a copied playbook, and the `$schema` line that points at it. */
@@ -39,12 +38,10 @@ export async function playbooks(argv: string[]): Promise<number> {
 }
 
 async function copyPlaybook(name: string, dir: string, force: boolean): Promise<number> {
-  const bare = name.replace(/\.ya?ml$/, '');
-  if (!bundledNames().includes(bare)) {
-    const near = closestMatch(bare, bundledNames());
-    throw new InputError(`--copy ${name}: no bundled playbook of that name${near ? ` (did you mean '${near}'?)` : ''}; bundled: ${bundledNames().join(', ')}`);
-  }
-  const source = await fs.readFile(path.join(packageRoot(), 'playbooks', `${bare}.yaml`), 'utf8');
+  const file = bundledFile(name);
+  if (!file) throw notBundled(`--copy ${name}:`, name);
+  const bare = path.basename(file, '.yaml');
+  const source = await fs.readFile(file, 'utf8');
   const schema = await fs.readFile(path.join(packageRoot(), 'schemas', 'playbook.schema.json'), 'utf8');
   const target = path.join(dir, `${bare}.yaml`);
   const schemaTarget = path.join(dir, COPIED_SCHEMA);

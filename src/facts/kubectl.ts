@@ -42,16 +42,15 @@ export function parseNodeJson(text: string): KubeNodeState {
   };
 }
 
+/** `kubectl get nodes -o json`: each Node's metadata and status objects. */
+function nodeItems(text: string): Array<{ metadata: Record<string, unknown>; status: Record<string, unknown> }> {
+  const list = parseJsonObject(text, 'kubectl get nodes');
+  return (Array.isArray(list.items) ? list.items : []).map((raw) => ({ metadata: record(record(raw).metadata), status: record(record(raw).status) }));
+}
+
 /** `kubectl get nodes -o json`: each Node's labels, by name. */
 export function parseNodeLabels(text: string): Map<string, Record<string, string>> {
-  const list = parseJsonObject(text, 'kubectl get nodes');
-  const items = Array.isArray(list.items) ? list.items : [];
-  return new Map(
-    items.map((raw) => {
-      const metadata = record(record(raw).metadata);
-      return [String(metadata.name ?? ''), stringMap(metadata.labels)];
-    }),
-  );
+  return new Map(nodeItems(text).map((n) => [String(n.metadata.name ?? ''), stringMap(n.metadata.labels)]));
 }
 
 /** A Node's kubelet version and whether it is a control-plane node (its `node-role.kubernetes.io/control-plane` label). */
@@ -63,14 +62,11 @@ export interface KubeNodeVersion {
 
 /** `kubectl get nodes -o json`: each Node's kubelet version and role. */
 export function parseNodeVersions(text: string): KubeNodeVersion[] {
-  const list = parseJsonObject(text, 'kubectl get nodes');
-  const items = Array.isArray(list.items) ? list.items : [];
-  return items.map((raw) => {
-    const node = record(raw);
-    const labels = stringMap(record(node.metadata).labels);
+  return nodeItems(text).map((n) => {
+    const labels = stringMap(n.metadata.labels);
     return {
-      name: String(record(node.metadata).name ?? ''),
-      kubeletVersion: String(record(record(node.status).nodeInfo).kubeletVersion ?? ''),
+      name: String(n.metadata.name ?? ''),
+      kubeletVersion: String(record(n.status.nodeInfo).kubeletVersion ?? ''),
       controlPlane: 'node-role.kubernetes.io/control-plane' in labels || 'node-role.kubernetes.io/master' in labels,
     };
   });

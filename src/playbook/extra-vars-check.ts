@@ -10,7 +10,8 @@ import { closestMatch } from './input/suggest.js';
 import { templateRefs } from './templates.js';
 import type { InputProblem } from '../errors.js';
 
-function strings(value: unknown, out: string[]): void {
+/** Every string inside a value (lists and maps walked). */
+export function strings(value: unknown, out: string[]): void {
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) strings(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) strings(v, out);

@@ -17,7 +17,7 @@ import { sortProblems } from './input/yaml-source.js';
 import { playbookLocator } from './locations.js';
 import { paramsSchemaOf, registeredStepTypes, type StepTypeLookup } from './step-types.js';
 import { hasTemplate, templateRefs } from './templates.js';
-import { varsUsedBy } from './extra-vars-check.js';
+import { strings, varsUsedBy } from './extra-vars-check.js';
 import type { Condition, Playbook, StepSpec } from './types.js';
 import { varsFor, VarProblem, VarResolver } from './var-resolver.js';
 
@@ -93,17 +93,11 @@ export function resolutionLook(vars: Record<string, unknown>, used: ReadonlySet<
     if (seen.has(name)) continue;
     seen.add(name);
     const texts: string[] = [];
-    collectStrings(vars[name], texts);
+    strings(vars[name], texts);
     for (const text of texts) for (const ref of templateRefs(text)) queue.push(ref.split('.')[0] as string);
   }
   const values = [...seen].filter((n) => n in vars).sort().map((n) => [n, vars[n]]);
   return JSON.stringify([Object.keys(vars).sort(), values]);
-}
-
-function collectStrings(value: unknown, out: string[]): void {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) collectStrings(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectStrings(v, out);
 }
 
 /**

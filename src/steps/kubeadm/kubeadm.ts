@@ -61,8 +61,11 @@ export async function readFlagsEnv(ctx: StepContext): Promise<string | null> {
 }
 
 export interface KubeadmBackups {
+  /** kubeadm's backup of the manifests (…/kubeadm-backup-manifests-DATE), when it made one. */
   manifestsBackup: string | null;
+  /** kubeadm's backup of the kubelet config (…/kubeadm-kubelet-config-DATE), when it made one. */
   kubeletConfigBackup: string | null;
+  /** slipway's copy of kubeadm-flags.env beside it (file/backup.ts's name), or null when there was none. */
   flagsEnvBackup: string | null;
 }
 

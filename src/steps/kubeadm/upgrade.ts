@@ -21,7 +21,8 @@ import { execOptions } from '../../facts/exec-options.js';
 import { controlPlaneUpgradeProblems, kubeVersion } from '../../kb/kubeadm-policy.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
-import { cleanKubeadmFlags, kubeadmVersion, parseManifestTags, readFlagsEnv, restoreKubeadmBackups, MANIFESTS_DIR, CONTROL_PLANE_COMPONENTS, KUBEADM_TMP, FLAGS_ENV } from './kubeadm.js';
+import { backupPathFor } from '../file/backup.js';
+import { cleanKubeadmFlags, kubeadmVersion, parseManifestTags, readFlagsEnv, restoreKubeadmBackups, type KubeadmBackups, MANIFESTS_DIR, CONTROL_PLANE_COMPONENTS, KUBEADM_TMP, FLAGS_ENV } from './kubeadm.js';
 
 export interface KubeadmUpgradeParams {
   mode: 'apply' | 'node';
@@ -42,14 +43,9 @@ export interface KubeadmUpgradeFacts {
   kubeadmProjected?: string;
 }
 
-export interface KubeadmUpgradeUndo {
+/** What apply leaves to restore (kubeadm.ts: KubeadmBackups), and the mode it ran in. */
+export interface KubeadmUpgradeUndo extends KubeadmBackups {
   mode: 'apply' | 'node';
-  /** kubeadm's backup of the manifests (…/kubeadm-backup-manifests-DATE), when it made one. */
-  manifestsBackup: string | null;
-  /** kubeadm's backup of the kubelet config (…/kubeadm-kubelet-config-DATE), when it made one. */
-  kubeletConfigBackup: string | null;
-  /** slipway's copy of kubeadm-flags.env taken before the command, or null when there was none. */
-  flagsEnvBackup: string | null;
 }
 
 export const paramsSchema: ParamsSchema = {
@@ -93,7 +89,7 @@ function planTable(output: string): string {
   return (start < 0 ? lines : lines.slice(start)).join('\n').trimEnd() + '\n';
 }
 
-function checkApply(params: KubeadmUpgradeParams, facts: KubeadmUpgradeFacts, target: string): CheckResult {
+function checkApply(facts: KubeadmUpgradeFacts, target: string): CheckResult {
   if (facts.manifests === null) return { status: 'fail', reason: `not a control-plane node: no ${MANIFESTS_DIR}/kube-apiserver.yaml (kubeadm upgrade apply runs on the first control-plane node)` };
   if (atTarget(facts, target)) return { status: 'ok', summary: `control plane at ${target} (${manifestSummary(facts)})` };
   const current = facts.manifests['kube-apiserver'] ?? 'unknown';
@@ -120,7 +116,7 @@ function checkApply(params: KubeadmUpgradeParams, facts: KubeadmUpgradeFacts, ta
   };
 }
 
-function checkNode(params: KubeadmUpgradeParams, facts: KubeadmUpgradeFacts, target: string): CheckResult {
+function checkNode(facts: KubeadmUpgradeFacts, target: string): CheckResult {
   const kubeadm = facts.kubeadm === null ? null : kubeVersion(facts.kubeadm);
   if (facts.manifests !== null && atTarget(facts, target)) return { status: 'ok', summary: `control plane instance at ${target} (${manifestSummary(facts)})` };
   const projected = facts.kubeadmProjected !== undefined ? kubeVersion(facts.kubeadmProjected) : undefined;
@@ -187,19 +183,14 @@ export const kubeadmUpgradeStep: StepType<KubeadmUpgradeParams, KubeadmUpgradeFa
 
   check(params: KubeadmUpgradeParams, facts: KubeadmUpgradeFacts): CheckResult {
     const target = kubeVersion(params.version) ?? params.version;
-    return params.mode === 'apply' ? checkApply(params, facts, target) : checkNode(params, facts, target);
+    return params.mode === 'apply' ? checkApply(facts, target) : checkNode(facts, target);
   },
 
   async apply(ctx: StepContext, params: KubeadmUpgradeParams, facts: KubeadmUpgradeFacts): Promise<KubeadmUpgradeUndo> {
     const target = kubeVersion(params.version) ?? params.version;
-    const before = await listTmp(ctx);
-    const flags = await readFlagsEnv(ctx);
-    let flagsEnvBackup: string | null = null;
-    if (flags !== null) {
-      flagsEnvBackup = `${KUBEADM_TMP}/kubeadm-flags.env.slipway-${new Date().toISOString().replace(/[-:.]/g, '')}.bak`;
-      await ctx.remote.run(['mkdir', '-p', '--', KUBEADM_TMP], execOptions(ctx));
-      await ctx.remote.run(['cp', '-p', '--', FLAGS_ENV, flagsEnvBackup], execOptions(ctx));
-    }
+    // kubeadm-flags.env as the facts read it: backed up next to it, as the file steps do.
+    const flagsEnvBackup = facts.flagsEnv === null ? null : backupPathFor(FLAGS_ENV);
+    const [before] = await Promise.all([listTmp(ctx), flagsEnvBackup === null ? undefined : ctx.remote.run(['cp', '-p', '--', FLAGS_ENV, flagsEnvBackup], execOptions(ctx))]);
     if (params.mode === 'apply') {
       if (!facts.plan) await runKubeadm(ctx, ['kubeadm', 'upgrade', 'plan', target]);
       await runKubeadm(ctx, ['kubeadm', 'upgrade', 'apply', target, '--yes']);

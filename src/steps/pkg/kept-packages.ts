@@ -20,16 +20,18 @@ export const KEPT_PACKAGES_DIR = '/var/cache/slipway/packages';
 export async function keepInstalledPackages(ctx: StepContext, method: 'apt' | 'dnf', packages: ReadonlyArray<{ name: string; version: string }>): Promise<string[]> {
   if (packages.length === 0) return [];
   const opts = execOptions(ctx);
-  await ctx.remote.run(['mkdir', '-p', '--', KEPT_PACKAGES_DIR], opts);
-  const kept: string[] = [];
-  for (const p of packages) {
-    const argv =
+  const download = (specs: string[]) =>
+    ctx.remote.exec(
       method === 'apt'
-        ? ['sh', '-c', 'cd -- "$1" && shift && exec apt-get download "$@"', 'sh', KEPT_PACKAGES_DIR, `${p.name}=${p.version}`]
-        : ['dnf', 'download', '--destdir', KEPT_PACKAGES_DIR, `${p.name}-${p.version}`];
-    const r = await ctx.remote.exec(argv, opts);
-    if (r.code === 0) kept.push(p.name);
-  }
+        ? ['sh', '-c', 'mkdir -p -- "$1" && cd -- "$1" && shift && exec apt-get download "$@"', 'sh', KEPT_PACKAGES_DIR, ...specs]
+        : ['sh', '-c', 'mkdir -p -- "$1" && d=$1 && shift && exec dnf download --destdir "$d" "$@"', 'sh', KEPT_PACKAGES_DIR, ...specs],
+      opts,
+    );
+  const spec = (p: { name: string; version: string }) => (method === 'apt' ? `${p.name}=${p.version}` : `${p.name}-${p.version}`);
+  // One command for all; when one of them cannot be had, each on its own, keeping those that can.
+  if ((await download(packages.map(spec))).code === 0) return packages.map((p) => p.name);
+  const kept: string[] = [];
+  for (const p of packages) if ((await download([spec(p)])).code === 0) kept.push(p.name);
   return kept;
 }
 
