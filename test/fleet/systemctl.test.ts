@@ -30,6 +30,7 @@ const f = useFleet({
       { path: '/etc/systemd/system/demo.service', content: demoUnit },
       { path: '/etc/default/demo', content: 'EXTRA="from env file"\n' },
       { path: '/etc/systemd/system/crashy.service', content: '[Service]\nExecStart=/bin/sh -c "exit 3"\n' },
+      { path: '/etc/systemd/system/slow-crash.service', content: '[Service]\nExecStart=/bin/sh -c "sleep 0.3; exit 3"\n' },
     ],
   }),
 });
@@ -81,6 +82,20 @@ describe('systemctl stand-in', () => {
     expect([res.code, res.stdout.trim()]).toEqual([3, 'failed']);
     expect((await sys('is-failed', 'crashy')).code).toBe(0);
     expect((await sys('show', 'crashy', '-p', 'Result', '--value')).stdout.trim()).toBe('exit-code');
+  });
+
+  it('reads a unit failed when the exit record it finds is another process\'s (a restart\'s previous run, written late)', async () => {
+    expect((await sys('start', 'slow-crash')).code).toBe(0);
+    const pid = Number((await sys('show', 'slow-crash', '-p', 'MainPID', '--value')).stdout.trim());
+    const record = '/run/fleet-systemd/state/slow-crash.service.exit';
+    // Wait for this run's own record, then put the previous run's in its place.
+    for (let i = 0; i < 100 && (await r.exec(['grep', '-qx', `${pid} 3`, record])).code !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect((await r.readFile(record)).trim()).toBe(`${pid} 3`);
+    expect((await r.exec(['sh', '-c', `echo "${pid + 1} 0" > ${record}`])).code).toBe(0);
+    const res = await sys('is-active', 'slow-crash');
+    expect([res.code, res.stdout.trim()]).toEqual([3, 'failed']);
   });
 
   it('merges drop-ins; an edit takes effect only after daemon-reload', async () => {

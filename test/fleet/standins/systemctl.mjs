@@ -314,16 +314,36 @@ function exitFile(unit) {
   return path.join(STATE_DIR, `${unit}.exit`);
 }
 
+/** Blocks this (short-lived) systemctl process for `ms`, as the state reads are synchronous. */
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The exit status the wrapper recorded for the main process `pid`, or '' when it has none. The
+ * record names its PID: a restart's previous wrapper can write its record after the new start
+ * began, and that status is not this process's.
+ */
+function exitStatusOf(unit, pid, wrapperPid) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      const [recordPid, code] = fs.readFileSync(exitFile(unit), 'utf8').trim().split(' ');
+      if (Number(recordPid) === pid) return code ?? '';
+    } catch {
+      /* not written yet, or killed without a wrapper exit record */
+    }
+    // The main process is gone; its wrapper writes the record as soon as it reaps it.
+    if (!isAlive(wrapperPid) || Date.now() > deadline) return '';
+    sleepSync(10);
+  }
+}
+
 /** The state as systemd would report it now: a main process that died turns the unit failed. */
 function currentState(unit) {
   const s = readState(unit);
   if (s.activeState === 'active' && !s.socket && !isAlive(s.mainPid)) {
-    let code = '';
-    try {
-      code = fs.readFileSync(exitFile(unit), 'utf8').trim();
-    } catch {
-      /* killed without a wrapper exit record */
-    }
+    const code = exitStatusOf(unit, s.mainPid, s.wrapperPid ?? 0);
     const failed = code !== '0';
     const next = {
       ...s,
@@ -428,7 +448,7 @@ async function start(unit) {
   fs.rmSync(pidFile, { force: true });
   const wrapper = spawn(
     '/bin/sh',
-    ['-c', '"$@" & echo $! > "$PIDFILE"; wait $!; echo $? > "$EXITFILE"', 'unit', ...argv],
+    ['-c', '"$@" & p=$!; echo $p > "$PIDFILE"; wait $p; echo "$p $?" > "$EXITFILE"', 'unit', ...argv],
     {
       detached: true,
       stdio: ['ignore', log, log],
@@ -453,6 +473,7 @@ async function start(unit) {
     activeState: 'active',
     subState: 'running',
     mainPid,
+    wrapperPid: wrapper.pid ?? 0,
     since: Date.now(),
     argv,
     type: u.settings['Service.Type'] ?? 'simple',
