@@ -14,6 +14,7 @@ import type { CheckResult } from '../steps/types.js';
 import { kubeletRefusals } from './kubelet-prediction.js';
 import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
 import type { NodePlan, PlannedStep } from './plan.js';
+import { NodeFactsCache } from './node-facts-cache.js';
 import { projectNodeFacts } from './projection-facts.js';
 import { CheckRefused, checkProjected } from './step-exec.js';
 
@@ -38,15 +39,9 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   const title = (step: StepSpec) => stepTitle(step, deps.playbook, deps.node, deps.extraVars);
   const projection = emptyProjection();
   // The node as it is, read once, each probe only when first needed; seen through the projection.
-  let facts: NodeFacts | undefined;
-  const read = new Set<FactProbe>();
-  const nodeFacts = async (probes: ReadonlySet<FactProbe>): Promise<NodeFacts> => {
-    if (!facts || [...probes].some((p) => !read.has(p))) {
-      for (const p of probes) read.add(p);
-      facts = await deps.readFacts(remote, read, {});
-    }
-    return projectNodeFacts(facts, projection);
-  };
+  const asIs = new NodeFactsCache();
+  const nodeFacts = async (probes: ReadonlySet<FactProbe>, ahead?: ReadonlySet<FactProbe>): Promise<NodeFacts> =>
+    projectNodeFacts(await asIs.get(probes, (asked) => deps.readFacts(remote, asked, {}), ahead), projection);
   const base = (s: LaneStep) => ({
     id: s.step.id,
     name: s.title,
@@ -57,7 +52,7 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   });
   let endedBy: string | undefined;
   const mode: LaneMode = {
-    facts: (probes) => nodeFacts(probes),
+    facts: (probes, _read, ahead) => nodeFacts(probes, ahead),
     starting() {
       projection.startReading();
     },

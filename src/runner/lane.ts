@@ -56,8 +56,12 @@ export interface LaneStep {
 export interface LaneMode {
   /** Before each step: a reason to end the node here (interrupted, budget), or undefined. */
   stopBefore?(step: StepSpec): boolean;
-  /** The node's facts for `when:` (check mode: as the steps before will leave them). */
-  facts(probes: ReadonlySet<FactProbe>, read: () => Promise<NodeFacts>): Promise<NodeFacts>;
+  /**
+   * The node's facts for `when:` (check mode: as the steps before will leave them): `probes` are
+   * the step's, `ahead` what the `when:`s of this step and the ones after it read, to read with
+   * them when the node is asked.
+   */
+  facts(probes: ReadonlySet<FactProbe>, read: (probes: ReadonlySet<FactProbe>) => Promise<NodeFacts>, ahead: ReadonlySet<FactProbe>): Promise<NodeFacts>;
   /** A step is about to be looked at on the node (apply mode journals its start). */
   starting?(s: LaneStep): void;
   /** A step whose `when:` says it does not apply. */
@@ -140,15 +144,17 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
 /** The node's steps through `mode`. Ends at the first step that fails or a stop. */
 export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<string> = new Set()): Promise<void> {
   const vars = varsFor(deps.playbook, deps.node, deps.extraVars);
-  const nodeFacts = (probes: ReadonlySet<FactProbe>) =>
-    mode.facts(probes, () => deps.readFacts(deps.resolver.node(deps.node), probes, { signal: deps.killSignal, timeoutMs: 60_000 }));
-  const whenSkip = async (step: StepSpec): Promise<string | undefined> => {
+  const order = sequence(deps.playbook, (id) => done.has(id));
+  const whenProbes = order.map(({ step }) => (step.when ? probesFor(['hostname', ...conditionFacts(step.when)]) : new Set<FactProbe>()));
+  // What the `when:`s from each position to the end read.
+  const probesFrom = whenProbes.map((_, i) => new Set(whenProbes.slice(i).flatMap((p) => [...p])));
+  const readNode = (asked: ReadonlySet<FactProbe>) => deps.readFacts(deps.resolver.node(deps.node), asked, { signal: deps.killSignal, timeoutMs: 60_000 });
+  const whenSkip = async (step: StepSpec, position: number): Promise<string | undefined> => {
     if (!step.when) return undefined;
-    const facts = await nodeFacts(probesFor(['hostname', ...conditionFacts(step.when)]));
+    const facts = await mode.facts(whenProbes[position] as Set<FactProbe>, readNode, probesFrom[position] as Set<FactProbe>);
     const verdict = evaluateCondition(step.when, facts, vars);
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
-  const order = sequence(deps.playbook, (id) => done.has(id));
   const laneStep = lookahead(deps, order, mode.changesNodes === true);
   for (const [position, { step, index, preflight }] of order.entries()) {
     if (mode.stopBefore?.(step)) return;
@@ -157,7 +163,7 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
       s = await laneStep(index, position);
       if (preflight) {
         // Checked only: a step that says it would fail stops the node before its first step.
-        if (await whenSkip(step)) continue;
+        if (await whenSkip(step, position)) continue;
         const check = await checkStep({ step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() });
         if (check.status === 'fail') throw new CheckRefused(`preflight, before the node's first step: ${check.reason}`);
         continue;
@@ -167,7 +173,7 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
         continue;
       }
       mode.starting?.(s);
-      const reason = await whenSkip(step);
+      const reason = await whenSkip(step, position);
       if (reason) {
         mode.skipped(s, reason);
         continue;

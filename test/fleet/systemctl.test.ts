@@ -92,7 +92,7 @@ describe('systemctl stand-in', () => {
     for (let i = 0; i < 100 && (await r.exec(['grep', '-qx', `${pid} 3`, record])).code !== 0; i++) {
       await new Promise((res) => setTimeout(res, 50));
     }
-    expect((await r.readFile(record)).trim()).toBe(`${pid} 3`);
+    expect((await r.readFile(record))?.trim()).toBe(`${pid} 3`);
     expect((await r.exec(['sh', '-c', `echo "${pid + 1} 0" > ${record}`])).code).toBe(0);
     const res = await sys('is-active', 'slow-crash');
     expect([res.code, res.stdout.trim()]).toEqual([3, 'failed']);
