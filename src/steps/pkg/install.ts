@@ -28,6 +28,7 @@ import {
 } from '../../facts/pkg-version.js';
 import type { ExecOptions } from '../../transport/types.js';
 import { PACKAGE_UNITS, type Projection } from '../projection.js';
+import { NONINTERACTIVE, runApt } from './apt-run.js';
 import { keptPackageFile } from './kept-packages.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 
@@ -173,7 +174,6 @@ export const paramsSchema: ParamsSchema = {
   ],
 };
 
-const NONINTERACTIVE = ['env', 'DEBIAN_FRONTEND=noninteractive'];
 /**
  * An exact version asked for by name is installed even where a repository excludes the package:
  * pkgs.k8s.io's yum repo has `exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni` so that a
@@ -302,7 +302,7 @@ function aptInstallArgv(name: string, version: string, held: boolean): string[] 
 async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean): Promise<void> {
   const opts = execOptions(ctx);
   if (facts.method === 'apt') {
-    await ctx.remote.run(aptInstallArgv(name, version, held), opts);
+    await runApt(ctx, aptInstallArgv(name, version, held), opts);
     return;
   }
   if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
@@ -314,7 +314,7 @@ async function installVersion(ctx: StepContext, facts: PackageFacts, name: strin
 async function installFile(ctx: StepContext, facts: PackageFacts, name: string, file: string, held: boolean): Promise<void> {
   const opts = execOptions(ctx);
   if (facts.method === 'apt') {
-    await ctx.remote.run([...NONINTERACTIVE, 'apt-get', 'install', '-y', '--allow-downgrades', ...(held ? ['--allow-change-held-packages'] : []), '-o', 'Dpkg::Options::=--force-confold', file], opts);
+    await runApt(ctx, [...NONINTERACTIVE, 'apt-get', 'install', '-y', '--allow-downgrades', ...(held ? ['--allow-change-held-packages'] : []), '-o', 'Dpkg::Options::=--force-confold', file], opts);
     return;
   }
   if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
@@ -347,7 +347,7 @@ async function applyPackage(ctx: StepContext, params: PkgInstallParams, facts: P
     }
     let current = facts;
     if (!isAvailable(current, version) && current.method === 'apt' && params.updateCache !== false) {
-      await ctx.remote.run([...NONINTERACTIVE, 'apt-get', 'update'], execOptions(ctx));
+      await runApt(ctx, [...NONINTERACTIVE, 'apt-get', 'update'], execOptions(ctx));
       current = await probeApt(ctx, params.name);
     }
     if (!isAvailable(current, version)) {
@@ -375,7 +375,7 @@ async function rollbackPackage(ctx: StepContext, undo: PackageUndo): Promise<voi
       if (now.held) await setHold(ctx, undo.method, undo.name, false);
       if (now.installed !== null) {
         const argv = undo.method === 'apt' ? [...NONINTERACTIVE, 'apt-get', 'remove', '-y', undo.name] : ['dnf', 'remove', '-y', undo.name];
-        await ctx.remote.run(argv, execOptions(ctx));
+        await (undo.method === 'apt' ? runApt(ctx, argv, execOptions(ctx)) : ctx.remote.run(argv, execOptions(ctx)));
       }
       return;
     }

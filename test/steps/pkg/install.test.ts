@@ -34,6 +34,8 @@ class AptNode extends CommandOnlyRemote {
   held = false;
   repository = [OLD, NEW];
   listsFresh = true;
+  /** A dpkg run was killed part-way: apt refuses until `dpkg --configure -a` finishes it. */
+  interrupted = false;
 
   run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     return this.exec(argv, options).then((r) => {
@@ -76,6 +78,13 @@ class AptNode extends CommandOnlyRemote {
       if (rest[0] === 'showhold') return out(this.held ? 'containerd\n' : '');
       this.held = rest[0] === 'hold';
       return out(`containerd set ${this.held ? 'on hold' : 'back to manual'}.\n`);
+    }
+    if (cmd === 'dpkg' && rest.join(' ') === '--force-confold --configure -a') {
+      this.interrupted = false;
+      return out('Setting up containerd (1.6.20~ds1-1+deb12u1) ...\n');
+    }
+    if (cmd === 'apt-get' && this.interrupted) {
+      return out('', 100, "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem. \n");
     }
     if (cmd === 'apt-get' && rest[0] === 'update') {
       this.listsFresh = true;
@@ -181,6 +190,31 @@ describe('pkg.install with apt', () => {
     await pkgInstallStep.rollback(ctx, params, undo);
     expect(node).toMatchObject({ installed: OLD, held: false });
     expect(node.calls.find((c) => c.at(-1) === `containerd=${OLD}`)).toContain('--allow-change-held-packages');
+  });
+
+  it('after an interrupted dpkg (a run killed mid-install) finishes its work with dpkg --configure -a, says so, then installs', async () => {
+    const node = new AptNode();
+    node.interrupted = true;
+    const waits: string[] = [];
+    const ctx = { ...contextFor(node), waiting: (what: string) => waits.push(what) };
+    const params: PkgInstallParams = { name: 'containerd', version: NEW };
+    await pkgInstallStep.apply(ctx, params, await pkgInstallStep.facts(ctx, params));
+    expect(node.installed).toBe(NEW);
+    expect(node.calls.filter((c) => c.includes('apt-get') || c.includes('dpkg')).map((c) => c.slice(2, 4).join(' '))).toEqual([
+      'apt-get install',
+      'dpkg --force-confold',
+      'apt-get install',
+    ]);
+    expect(waits).toEqual(['dpkg --configure -a: an earlier dpkg run on this node was interrupted']);
+  });
+
+  it('does not hide any other apt failure behind the recovery', async () => {
+    const node = new AptNode();
+    node.repository = [OLD];
+    const ctx = contextFor(node);
+    const params: PkgInstallParams = { name: 'containerd', version: NEW, updateCache: false };
+    await expect(pkgInstallStep.apply(ctx, params, { method: 'apt', installed: OLD, held: false, available: [OLD, NEW] })).rejects.toThrow(`Version '${NEW}' for 'containerd' was not found`);
+    expect(node.calls.some((c) => c.includes('dpkg'))).toBe(false);
   });
 
   it('refuses a downgrade unless allowed, and installs a held package past its hold', async () => {
