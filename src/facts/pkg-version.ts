@@ -193,25 +193,35 @@ export interface DpkgPackageState {
   version: string | undefined;
   /** dpkg's status words, e.g. `deinstall ok config-files`; empty when dpkg does not know it. */
   status: string;
+  /**
+   * A package dpkg left part-way through an upgrade (`unpacked`, `half-configured`,
+   * `half-installed`: the dpkg run was killed): the version last configured, which is what the
+   * node ran before (dpkg's `Config-Version`). Undefined otherwise, and for a first install.
+   */
+  interruptedFrom?: string;
 }
+
+/** dpkg states of a package whose install or upgrade did not finish (dpkg-query(1), "Package states"). */
+const PART_WAY = new Set(['unpacked', 'half-configured', 'half-installed']);
 
 /** The query: status and version, tab-separated. Exits 1 when dpkg never heard of the package. */
 export function dpkgQueryArgv(name: string): string[] {
   // dpkg-query expands the \t and \n escapes itself. Package names never start with a dash
   // (the step's params schema makes sure), so no `--` is needed.
-  return ['dpkg-query', '-W', '--showformat=${Status}\\t${Version}\\n', name];
+  return ['dpkg-query', '-W', '--showformat=${Status}\\t${Version}\\t${Config-Version}\\n', name];
 }
 
 /** Output of {@link dpkgQueryArgv}; empty output (exit 1) means not known. */
 export function parseDpkgQuery(stdout: string): DpkgPackageState {
   const line = stdout.split('\n').find((l) => l.trim() !== '');
   if (line === undefined) return { installed: false, version: undefined, status: '' };
-  const [status = '', version = ''] = line.split('\t');
+  const [status = '', version = '', configVersion = ''] = line.split('\t');
   const words = status.trim().split(/\s+/);
   return {
     installed: words[2] === 'installed',
     version: version.trim() === '' ? undefined : version.trim(),
     status: status.trim(),
+    ...(PART_WAY.has(words[2] ?? '') && configVersion.trim() !== '' ? { interruptedFrom: configVersion.trim() } : {}),
   };
 }
 

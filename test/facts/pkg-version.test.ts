@@ -121,7 +121,7 @@ describe('RPM version order', () => {
 
 describe('package manager output', () => {
   it('reads dpkg-query: installed, removed with config files, unknown', () => {
-    expect(dpkgQueryArgv('containerd')).toEqual(['dpkg-query', '-W', '--showformat=${Status}\\t${Version}\\n', 'containerd']);
+    expect(dpkgQueryArgv('containerd')).toEqual(['dpkg-query', '-W', '--showformat=${Status}\\t${Version}\\t${Config-Version}\\n', 'containerd']);
     expect(parseDpkgQuery('install ok installed\t1.6.20~ds1-1+deb12u3\n')).toEqual({
       installed: true,
       version: '1.6.20~ds1-1+deb12u3',
@@ -130,6 +130,15 @@ describe('package manager output', () => {
     expect(parseDpkgQuery('hold ok installed\t1.4.13-1\n').installed).toBe(true);
     expect(parseDpkgQuery('deinstall ok config-files\t1.4.13-1\n')).toMatchObject({ installed: false, version: '1.4.13-1' });
     expect(parseDpkgQuery('')).toEqual({ installed: false, version: undefined, status: '' });
+    // An upgrade a killed dpkg left half-configured: still on the version it had configured.
+    expect(parseDpkgQuery('install ok half-configured\t1.27.16-1.1\t1.26.15-1.1\n')).toEqual({
+      installed: false,
+      version: '1.27.16-1.1',
+      status: 'install ok half-configured',
+      interruptedFrom: '1.26.15-1.1',
+    });
+    expect(parseDpkgQuery('install ok unpacked\t1.27.16-1.1\t\n')).toEqual({ installed: false, version: '1.27.16-1.1', status: 'install ok unpacked' });
+    expect(parseDpkgQuery('install ok installed\t1.27.16-1.1\t1.27.16-1.1\n')).not.toHaveProperty('interruptedFrom');
   });
 
   it('reads apt-cache policy, telling repository versions from dpkg status', () => {

@@ -221,7 +221,9 @@ async function probeApt(ctx: StepContext, name: string): Promise<PackageFacts> {
   const held = holds.code === 0 && holds.stdout.split('\n').some((l) => l.trim() === name);
   return {
     method: 'apt',
-    installed: dpkg.installed ? (dpkg.version ?? null) : null,
+    // Part-way through an upgrade (a killed dpkg), the node is still on the version it had
+    // configured: the step upgrades from there, and rollback goes back to it.
+    installed: dpkg.installed ? (dpkg.version ?? null) : (dpkg.interruptedFrom ?? null),
     held,
     available: policy.versions.filter((v) => v.fromRepository).map((v) => v.version),
   };
