@@ -6,6 +6,7 @@ import { useFleet } from './fixture.js';
 import { generateEd25519 } from './keys.js';
 import { fleetHost } from './hosts.js';
 import { Fleet } from './fleet.js';
+import { fileTree } from '../support/tree.js';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,24 @@ afterAll(async () => {
 });
 
 describe('fleet nodes', () => {
+  it("a node's file tree (what 'changes nothing' is checked with) sees an edit of a big file behind its old mtime, of a small one, and a chmod", async () => {
+    const node = f.fleet.node('node-2');
+    const sh = (script: string) => node.exec(['sh', '-c', script]);
+    await sh('head -c 2000000 /dev/zero > /opt/big.bin; echo a > /etc/small.conf');
+    const before = await fileTree(node);
+    expect(await fileTree(node)).toBe(before);
+    // Same size, same mtime, one byte different: big files are taken by ctime, which no write leaves.
+    await sh('touch -r /opt/big.bin /tmp/ref && printf x | dd of=/opt/big.bin bs=1 seek=1000 conv=notrunc 2>/dev/null && touch -r /tmp/ref /opt/big.bin && rm /tmp/ref');
+    const rewritten = await fileTree(node);
+    expect(rewritten).not.toBe(before);
+    await sh('echo b > /etc/small.conf && touch -r /opt/big.bin /etc/small.conf');
+    const edited = await fileTree(node);
+    expect(edited).not.toBe(rewritten);
+    await sh('chmod 600 /opt/big.bin');
+    expect(await fileTree(node)).not.toBe(edited);
+  });
+
+
   it('writes inventory, known_hosts and key in Ansible format', async () => {
     const inv = await fs.readFile(f.fleet.inventoryFile, 'utf8');
     expect(inv).toMatch(/all:\n\s+hosts:\n\s+cp-1:\n\s+ansible_host: 127\.0\.0\.1\n\s+ansible_port: \d+/);

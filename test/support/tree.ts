@@ -13,6 +13,11 @@ import type { FleetNode } from '../fleet/node.js';
  * on its own (its garbage collector commits a transaction after sandboxes are created, and on a
  * busy machine it paces those collections seconds apart), so the runtime's state is taken from
  * the runtime itself instead: its pod sandboxes and their states as the CRI lists them.
+ * Files over 1 MB (package binaries) are taken by size, mtime and ctime instead of a hash: no
+ * write, rename or chmod leaves ctime as it was, and hashing every binary of six nodes twice a
+ * test cost the suite more than the test itself. A big file with other hard links is the fleet's
+ * package repository, linked into every fleet (each new link moves its ctime): it is taken by
+ * its inode instead.
  */
 export async function fileTree(node: FleetNode): Promise<string> {
   const lines: string[] = [];
@@ -28,14 +33,23 @@ export async function fileTree(node: FleetNode): Promise<string> {
     'find /run /tmp -xdev \\( -path /run/fleet-systemd -o -path /run/fleet-apiserver -o -path /run/sshd \\) -prune -o -printf "%p %y %s %m %T@\\n" | sort',
   ]);
   lines.push(volatile.stdout);
-  const sandboxes = await node.exec([
-    'sh',
-    '-c',
-    'command -v crictl >/dev/null || exit 0; for s in ready notready; do crictl pods -q --state "$s" 2>/dev/null | sort | sed "s/^/$s /"; done',
-  ]);
-  lines.push(sandboxes.stdout);
+  const sandboxes = await node.exec(['sh', '-c', 'command -v crictl >/dev/null || exit 0; crictl pods -o json 2>/dev/null']);
+  lines.push(sandboxLines(sandboxes.stdout));
   return lines.join('\n');
 }
+
+/** `STATE ID` per pod sandbox, sorted; what crictl printed when it is not its JSON (a runtime that is down prints nothing). */
+function sandboxLines(json: string): string {
+  if (json.trim() === '') return '';
+  try {
+    const items = (JSON.parse(json) as { items?: Array<{ id: string; state: string }> }).items ?? [];
+    return items.map((p) => `${p.state} ${p.id}`).sort().join('\n');
+  } catch {
+    return json;
+  }
+}
+
+const BIG_FILE = 1 << 20;
 
 const CONTAINERD_METADATA = '/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db';
 
@@ -54,7 +68,7 @@ async function walk(dir: string, shown: string, out: string[]): Promise<void> {
     if (nodePath === '/var/log') continue;
     const st = await fs.lstat(full);
     let hash = '';
-    if (e.isFile()) hash = createHash('sha256').update(await fs.readFile(full)).digest('hex');
+    if (e.isFile()) hash = st.size <= BIG_FILE ? createHash('sha256').update(await fs.readFile(full)).digest('hex') : st.nlink > 1 ? `inode ${st.ino}` : `ctime ${st.ctimeMs}`;
     else if (e.isSymbolicLink()) hash = await fs.readlink(full);
     if (nodePath === CONTAINERD_METADATA) out.push(`${nodePath} ${st.mode.toString(8)}`);
     else out.push(`${nodePath} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${hash}`);
