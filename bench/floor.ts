@@ -37,7 +37,8 @@ async function node(name: string): Promise<void> {
   const port = inv.all.hosts[name]?.ansible_port as number;
   const conn = new Client();
   await new Promise<void>((resolve, reject) => {
-    conn.on('ready', resolve).on('error', reject).connect({ host: '127.0.0.1', port, username: 'root', privateKey: key });
+    // 200 handshakes at once on two cores take longer than ssh2's default 20 s; the floor waits.
+    conn.on('ready', resolve).on('error', reject).connect({ host: '127.0.0.1', port, username: 'root', privateKey: key, readyTimeout: 180_000 });
   });
   try {
     const scripts = floorScripts(values.slot as string, name);
