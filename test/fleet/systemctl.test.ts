@@ -3,7 +3,7 @@
  * and containerd started through it serves the real CRI API, reached over SSH streamlocal
  * forwarding into @grpc/grpc-js (the path slipway's CRI checks use).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriClient, probeCriApis } from '../../src/transport/cri/index.js';
 import { SshRemote } from '../../src/transport/ssh.js';
 import { useFleet } from './fixture.js';
@@ -37,14 +37,18 @@ const f = useFleet({
 let r: SshRemote;
 const sys = (...args: string[]) => r.exec(['systemctl', ...args]);
 
+beforeAll(() => {
+  r = new SshRemote(fleetHost(f.fleet, 'node-1'));
+});
 afterAll(async () => {
+  // A throw here would keep the fleet's own teardown from running and leave its nodes up.
+  if (!r) return;
   await sys('stop', 'containerd');
-  await r?.close();
+  await r.close();
 });
 
 describe('systemctl stand-in', () => {
   it('starts and stops a unit with systemd exit codes', async () => {
-    r = new SshRemote(fleetHost(f.fleet, 'node-1'));
     let res = await sys('is-active', 'demo');
     expect([res.code, res.stdout.trim()]).toEqual([3, 'inactive']);
     expect((await sys('start', 'demo')).code).toBe(0);
