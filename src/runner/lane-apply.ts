@@ -7,7 +7,6 @@ import type { FailurePolicy } from '../playbook/types.js';
 import type { Counts, EventInput, FailureKind, NodeOutcome, RunEvent } from './events.js';
 import type { RunJournalState } from './journal-state.js';
 import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
-import { NodeFactsCache } from './node-facts-cache.js';
 import { changesToUndo, rollbackNode } from './rollback.js';
 import { applyStep, checkStep, StepFailure } from './step-exec.js';
 
@@ -35,7 +34,6 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
   let nodeError: string | undefined;
   let failedKind: FailureKind | undefined;
   let started = 0;
-  const whenFacts = new NodeFactsCache();
   const mode: LaneMode = {
     changesNodes: true,
     stopBefore() {
@@ -45,9 +43,6 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
       nodeError = stop.why;
       return true;
     },
-    // Read once and kept until a step changes the node (or fails part-way): a step that found
-    // nothing to do leaves every fact of the node as it was.
-    facts: (probes, read, ahead) => whenFacts.get(probes, read, ahead),
     async doneBefore(s: LaneStep) {
       const t = Date.now();
       const check = await checkStep({ step: s.step, type: s.type, params: s.params(), node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() });
@@ -78,10 +73,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         onRetry: (attempt, err) => emit({ type: 'step.retry', host, step: s.step.id, index: s.index, attempt, error: errorText(err) }),
         onWait: waitReporter((what) => emit({ type: 'step.wait', host, step: s.step.id, index: s.index, for: what })),
         facts: s.facts(),
-        onApply: () => {
-          whenFacts.clear();
-          s.changing();
-        },
+        onApply: () => s.changing(),
         readAfter: () => s.readAfter(),
       });
       c[outcome.status === 'changed' ? 'changed' : outcome.status === 'ok' ? 'ok' : 'skipped']++;
@@ -104,7 +96,6 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
       return true;
     },
     failed(s, err, kind) {
-      whenFacts.clear();
       const k = err instanceof StepFailure ? err.kind : kind;
       c.failed++;
       failedKind = k;

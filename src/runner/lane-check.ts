@@ -5,16 +5,13 @@
  * blocks now as failing, a kubelet the plan installs as failing when a flag it refuses stays.
  * A step that would fail ends the node's plan: the steps after it are shown as not reached.
  */
-import type { NodeFacts } from '../facts/node.js';
 import { stepTitle } from '../playbook/vars.js';
 import type { StepSpec } from '../playbook/types.js';
-import type { FactProbe } from '../facts/registry.js';
 import { emptyProjection } from '../steps/projection.js';
 import type { CheckResult } from '../steps/types.js';
 import { kubeletRefusals } from './kubelet-prediction.js';
 import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
 import type { NodePlan, PlannedStep } from './plan.js';
-import { NodeFactsCache } from './node-facts-cache.js';
 import { projectNodeFacts } from './projection-facts.js';
 import { CheckRefused, checkProjected } from './step-exec.js';
 
@@ -28,9 +25,8 @@ function planned(base: Omit<PlannedStep, 'status'>, check: CheckResult): Planned
 
 export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   const plan: NodePlan = { host: deps.node.name, reachable: true, steps: [] };
-  const remote = deps.resolver.node(deps.node);
   try {
-    await remote.connect?.();
+    await deps.resolver.node(deps.node).connect?.();
   } catch (err) {
     return { host: deps.node.name, reachable: false, error: errorText(err), steps: [] };
   }
@@ -38,10 +34,6 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   const inPlaybookOrder = (ids: string[]) => [...ids].sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
   const title = (step: StepSpec) => stepTitle(step, deps.playbook, deps.node, deps.extraVars);
   const projection = emptyProjection();
-  // The node as it is, read once, each probe only when first needed; seen through the projection.
-  const asIs = new NodeFactsCache();
-  const nodeFacts = async (probes: ReadonlySet<FactProbe>, ahead?: ReadonlySet<FactProbe>): Promise<NodeFacts> =>
-    projectNodeFacts(await asIs.get(probes, (asked) => deps.readFacts(remote, asked, {}), ahead), projection);
   const base = (s: LaneStep) => ({
     id: s.step.id,
     name: s.title,
@@ -52,7 +44,8 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
   });
   let endedBy: string | undefined;
   const mode: LaneMode = {
-    facts: (probes, _read, ahead) => nodeFacts(probes, ahead),
+    // The node as it is, seen through the projection: as the steps before will leave it.
+    view: (facts) => projectNodeFacts(facts, projection),
     starting() {
       projection.startReading();
     },
@@ -64,7 +57,7 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
       const { check, facts: stepFacts } = await checkProjected({ step: s.step, type: s.type, params, node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() }, projection);
       let step = planned(base(s), check);
       if (step.status === 'change') {
-        const refused = await kubeletRefusals(s, params, projection, () => nodeFacts(new Set(['node', 'kubelet'])));
+        const refused = await kubeletRefusals(s, params, projection, async () => projectNodeFacts(await s.nodeFacts(new Set(['node', 'kubelet'])), projection));
         if (refused) step = { ...base(s), status: 'fail', reason: refused };
       }
       plan.steps.push(step);

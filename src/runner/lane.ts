@@ -16,6 +16,7 @@ import type { Remote } from '../transport/types.js';
 import { BatchingRemote } from '../transport/batching-remote.js';
 import type { FailureKind } from './events.js';
 import { FactsAhead } from './facts-ahead.js';
+import { NodeFactsCache } from './node-facts-cache.js';
 import type { RemoteResolver } from './remotes.js';
 import { checkStep, CheckRefused, classify, readStepFacts } from './step-exec.js';
 
@@ -46,7 +47,13 @@ export interface LaneStep {
   params: () => Record<string, unknown>;
   /** The step's facts: read ahead with other steps' (src/runner/facts-ahead.ts), or now. */
   facts(): Promise<unknown>;
-  /** Apply mode: the step is about to change the node (what was read ahead is stale). */
+  /**
+   * The node as it is, for `when:` and what a mode checks beside a step's own facts: read once
+   * with what the lane's later `when:`s read, and kept until a step changes the node
+   * (src/runner/node-facts-cache.ts).
+   */
+  nodeFacts(probes: ReadonlySet<FactProbe>): Promise<NodeFacts>;
+  /** Apply mode: the step is about to change the node (what was read ahead, and the node's facts, are stale). */
   changing(): void;
   /** Apply mode: the step's facts after it changed the node, read with the next step's. */
   readAfter(): Promise<unknown>;
@@ -56,12 +63,8 @@ export interface LaneStep {
 export interface LaneMode {
   /** Before each step: a reason to end the node here (interrupted, budget), or undefined. */
   stopBefore?(step: StepSpec): boolean;
-  /**
-   * The node's facts for `when:` (check mode: as the steps before will leave them): `probes` are
-   * the step's, `ahead` what the `when:`s of this step and the ones after it read, to read with
-   * them when the node is asked.
-   */
-  facts(probes: ReadonlySet<FactProbe>, read: (probes: ReadonlySet<FactProbe>) => Promise<NodeFacts>, ahead: ReadonlySet<FactProbe>): Promise<NodeFacts>;
+  /** How `when:` sees the node's facts (check mode: as the steps before will leave them). */
+  view?(facts: NodeFacts): NodeFacts;
   /** A step is about to be looked at on the node (apply mode journals its start). */
   starting?(s: LaneStep): void;
   /** A step whose `when:` says it does not apply. */
@@ -86,7 +89,7 @@ function sequence(playbook: Playbook, done: (id: string) => boolean): Array<{ st
   return [...preflights, ...playbook.steps.map((step, index) => ({ step, index, preflight: false }))];
 }
 
-type ResolvedStep = Omit<LaneStep, 'facts' | 'changing' | 'readAfter'>;
+type ResolvedStep = Omit<LaneStep, 'facts' | 'nodeFacts' | 'changing' | 'readAfter'>;
 
 async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<ResolvedStep> {
   const remote = await deps.resolver.forStep(step.on, deps.node);
@@ -111,7 +114,7 @@ async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<R
  * that failed (no host of its `on:` group reachable) is resolved again when the lane gets there,
  * as before, and fails there.
  */
-function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>, changesNodes: boolean) {
+function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index: number }>, changesNodes: boolean, node: NodeFactsCache) {
   const batching = new Map<string, BatchingRemote>();
   const batched = (r: Remote) => {
     let b = batching.get(r.host);
@@ -135,7 +138,11 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
     return {
       ...s,
       facts: () => ahead.take(s, () => after(position)),
-      changing: () => ahead.changed(),
+      nodeFacts: (probes) => node.get(probes),
+      changing: () => {
+        ahead.changed();
+        node.clear();
+      },
       readAfter: () => ahead.after(s, after(position)[0]),
     };
   };
@@ -148,14 +155,14 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
   const whenProbes = order.map(({ step }) => (step.when ? probesFor(['hostname', ...conditionFacts(step.when)]) : new Set<FactProbe>()));
   // What the `when:`s from each position to the end read.
   const probesFrom = whenProbes.map((_, i) => new Set(whenProbes.slice(i).flatMap((p) => [...p])));
-  const readNode = (asked: ReadonlySet<FactProbe>) => deps.readFacts(deps.resolver.node(deps.node), asked, { signal: deps.killSignal, timeoutMs: 60_000 });
+  const node = new NodeFactsCache((asked) => deps.readFacts(deps.resolver.node(deps.node), asked, { signal: deps.killSignal, timeoutMs: 60_000 }));
   const whenSkip = async (step: StepSpec, position: number): Promise<string | undefined> => {
     if (!step.when) return undefined;
-    const facts = await mode.facts(whenProbes[position] as Set<FactProbe>, readNode, probesFrom[position] as Set<FactProbe>);
-    const verdict = evaluateCondition(step.when, facts, vars);
+    const asIs = await node.get(whenProbes[position] as Set<FactProbe>, probesFrom[position]);
+    const verdict = evaluateCondition(step.when, mode.view ? mode.view(asIs) : asIs, vars);
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
-  const laneStep = lookahead(deps, order, mode.changesNodes === true);
+  const laneStep = lookahead(deps, order, mode.changesNodes === true, node);
   for (const [position, { step, index, preflight }] of order.entries()) {
     if (mode.stopBefore?.(step)) return;
     let s: LaneStep | undefined;

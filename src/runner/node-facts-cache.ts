@@ -12,20 +12,22 @@ export class NodeFactsCache {
   private probes = new Set<FactProbe>();
   private facts: Promise<NodeFacts> | undefined;
 
+  constructor(private readonly read: ProbeReader) {}
+
   /**
    * The facts with `needed` read; when they must be read now, `ahead` is read with them. A read
    * that fails with `ahead` in it is made again with what is needed alone: a later step's probe
    * (a runtime that does not answer) must not fail a step that does not read it.
    */
-  get(needed: ReadonlySet<FactProbe>, read: ProbeReader, ahead: ReadonlySet<FactProbe> = new Set()): Promise<NodeFacts> {
+  get(needed: ReadonlySet<FactProbe>, ahead: ReadonlySet<FactProbe> = new Set()): Promise<NodeFacts> {
     if (this.facts && [...needed].every((p) => this.probes.has(p))) return this.facts;
     const all = new Set([...this.probes, ...needed, ...ahead]);
     const alone = new Set([...this.probes, ...needed]);
     this.probes = all;
-    const reading = read(all).catch((err: unknown) => {
+    const reading = this.read(all).catch((err: unknown) => {
       if (alone.size === all.size) throw err;
       if (this.facts === reading) this.probes = alone;
-      return read(alone);
+      return this.read(alone);
     });
     // A failed read is not kept: the next step asks the node again.
     reading.catch(() => {

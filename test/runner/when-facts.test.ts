@@ -63,31 +63,29 @@ describe('NodeFactsCache', () => {
   const facts = (n: number) => memoryFacts({ host: `read-${n}` } as never, new Set(), {});
 
   it('does not keep a read that failed', async () => {
-    const cache = new NodeFactsCache();
     let n = 0;
-    const read = async (_p: ReadonlySet<FactProbe>) => {
+    const cache = new NodeFactsCache(async () => {
       n++;
       if (n === 1) throw new Error('connection reset');
       return facts(n);
-    };
-    await expect(cache.get(new Set(['node']), read)).rejects.toThrow('connection reset');
-    expect((await cache.get(new Set(['node']), read)).hostname).toBe('read-2');
-    expect((await cache.get(new Set(['node']), read)).hostname).toBe('read-2');
+    });
+    await expect(cache.get(new Set(['node']))).rejects.toThrow('connection reset');
+    expect((await cache.get(new Set(['node']))).hostname).toBe('read-2');
+    expect((await cache.get(new Set(['node']))).hostname).toBe('read-2');
     cache.clear();
-    expect((await cache.get(new Set(['node']), read)).hostname).toBe('read-3');
+    expect((await cache.get(new Set(['node']))).hostname).toBe('read-3');
   });
 
   it('reads again what is needed alone when the read with later steps\' probes fails', async () => {
-    const cache = new NodeFactsCache();
     const asked: string[][] = [];
-    const read = async (p: ReadonlySet<FactProbe>) => {
+    const cache = new NodeFactsCache(async (p: ReadonlySet<FactProbe>) => {
       asked.push([...p].sort());
       if (p.has('cri')) throw new Error('the runtime does not answer');
       return facts(asked.length);
-    };
-    expect((await cache.get(new Set(['node']), read, new Set(['node', 'cri']))).hostname).toBe('read-2');
+    });
+    expect((await cache.get(new Set(['node']), new Set(['node', 'cri']))).hostname).toBe('read-2');
     expect(asked).toEqual([['cri', 'node'], ['node']]);
     // The step that needs cri gets its own failure.
-    await expect(cache.get(new Set(['cri']), read)).rejects.toThrow('the runtime does not answer');
+    await expect(cache.get(new Set(['cri']))).rejects.toThrow('the runtime does not answer');
   });
 });

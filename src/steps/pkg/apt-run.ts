@@ -1,5 +1,5 @@
 /**
- * apt-get and apt-mark as pkg.install runs them, recovering from an interrupted dpkg. A run
+ * apt-get as pkg.install runs it, recovering from an interrupted dpkg. A run
  * killed in the middle of an install (slipway's machine lost, the SSH connection cut) leaves
  * dpkg with half-configured packages, and every later apt-get refuses with "dpkg was
  * interrupted, you must manually run 'dpkg --configure -a'" (exit 100) until someone does. A
@@ -13,11 +13,11 @@ import type { StepContext } from '../types.js';
 export const NONINTERACTIVE = ['env', 'DEBIAN_FRONTEND=noninteractive'];
 
 /** apt's refusal after an interrupted dpkg (apt-pkg/deb/debsystem.cc, "dpkg was interrupted"). */
-export function dpkgWasInterrupted(err: unknown): boolean {
+function dpkgWasInterrupted(err: unknown): boolean {
   return err instanceof CommandError && err.code === 100 && /dpkg was interrupted, you must manually run '(sudo )?dpkg --configure -a'/.test(err.stderr);
 }
 
-export const DPKG_CONFIGURE_PENDING = [...NONINTERACTIVE, 'dpkg', '--force-confold', '--configure', '-a'];
+const DPKG_CONFIGURE_PENDING = [...NONINTERACTIVE, 'dpkg', '--force-confold', '--configure', '-a'];
 
 /** Runs an apt command; after an interrupted dpkg, finishes its work first and runs it again. */
 export async function runApt(ctx: StepContext, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
