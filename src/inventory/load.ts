@@ -55,7 +55,7 @@ export async function loadInventory(file: string, options: LoadInventoryOptions 
 /** Like loadInventory, from text in memory and with the SSH context given. */
 export function parseInventory(file: string, text: string, context: ConnectionContext): Inventory {
   const iniHint = looksLikeIni(file, text);
-  const parsed = YamlSource.parse(file, text);
+  const parsed = YamlSource.parse(file, text, { positionsWhenNeeded: true });
   const { source, data } = parsed;
   if (iniHint && (parsed.problems.length > 0 || !isRecord(data))) throw iniError(file, source, iniHint);
   if (parsed.problems.length > 0) throw new InputError(parsed.problems);

@@ -18,6 +18,7 @@ import {
 import type { InputProblem, SourceLocation } from '../../errors.js';
 import { formatFieldPath, type FieldPath, type PathSegment } from './field-path.js';
 import { openAt } from './unclosed.js';
+import { plainYamlMap } from './yaml-plain.js';
 
 /** Point at a map entry's value (the default) or at its key (for unknown or duplicate keys). */
 export type LocateTarget = 'value' | 'key';
@@ -35,23 +36,36 @@ export interface ParsedYaml {
   problems: InputProblem[];
 }
 
+export interface ParseOptions {
+  /**
+   * Read the data with the fast reader first (src/playbook/input/yaml-plain.ts) and parse the
+   * positions only when a problem must be located: for large files whose every field is not
+   * located anyway (an inventory).
+   */
+  positionsWhenNeeded?: boolean;
+}
+
+interface Positioned {
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
 export class YamlSource {
   private constructor(
     readonly file: string,
     readonly text: string,
-    readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
+    private positioned: Positioned | undefined,
   ) {}
 
   /** Parses one YAML document. Syntax errors, duplicate keys and dangling aliases are problems. */
-  static parse(file: string, text: string): ParsedYaml {
+  static parse(file: string, text: string, options: ParseOptions = {}): ParsedYaml {
     const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    const lines = new LineCounter();
-    // logLevel 'error': the yaml package would print warnings to stderr; we report problems instead.
-    // uniqueKeys false: its duplicate-key check compares each key with every earlier one (most of
-    // the time of a 10,000-host inventory); structureProblems finds duplicates with a map instead.
-    const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true, logLevel: 'error', uniqueKeys: false });
-    const source = new YamlSource(file, body, doc, lines);
+    if (options.positionsWhenNeeded) {
+      const data = plainYamlMap(body);
+      if (data !== undefined) return { source: new YamlSource(file, body, undefined), data, problems: [] };
+    }
+    const source = new YamlSource(file, body, positionedParse(body));
+    const { doc } = source;
     const problems = uniqueProblems([...source.syntaxProblems(), ...source.structureProblems()]);
     if (problems.length > 0) return { source, data: undefined, problems: sortProblems(problems) };
     try {
@@ -60,6 +74,17 @@ export class YamlSource {
       const message = error instanceof Error ? error.message : String(error);
       return { source, data: undefined, problems: [source.problemAt([], `cannot read the YAML: ${message}`)] };
     }
+  }
+
+  /** The document with positions (parsed now if the fast read was enough until now). */
+  get doc(): Document.Parsed {
+    this.positioned ??= positionedParse(this.text);
+    return this.positioned.doc;
+  }
+
+  private get lines(): LineCounter {
+    this.positioned ??= positionedParse(this.text);
+    return this.positioned.lines;
   }
 
   /** The root node, or null for an empty document. */
@@ -222,6 +247,15 @@ export class YamlSource {
     visit(this.doc.contents, []);
     return problems;
   }
+}
+
+function positionedParse(text: string): Positioned {
+  const lines = new LineCounter();
+  // logLevel 'error': the yaml package would print warnings to stderr; we report problems instead.
+  // uniqueKeys false: its duplicate-key check compares each key with every earlier one (most of
+  // the time of a 10,000-host inventory); structureProblems finds duplicates with a map instead.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, keepSourceTokens: true, logLevel: 'error', uniqueKeys: false });
+  return { doc, lines };
 }
 
 function childOf(node: Node | undefined, segment: PathSegment): { node: Node | undefined; pair?: Pair } | undefined {
