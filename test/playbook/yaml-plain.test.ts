@@ -35,10 +35,20 @@ const edgeCases = [
 ];
 
 describe('the fast plain read of YAML', () => {
-  it.each(yamlFiles(root).map((f) => path.relative(root, f)))('reads %s as the positioned parse does, or leaves it to it', (file) => {
+  const files = yamlFiles(root).map((f) => path.relative(root, f));
+  const readFast = new Set<string>();
+
+  it.each(files)('reads %s as the positioned parse does, or leaves it to it', (file) => {
     const text = readFileSync(path.join(root, file), 'utf8');
     const fast = plainYamlMap(text);
-    if (fast !== undefined) expect(fast).toStrictEqual(positionedData(text));
+    if (fast === undefined) return;
+    readFast.add(file);
+    expect(fast).toStrictEqual(positionedData(text));
+  });
+
+  it('read most of those files itself, the bundled inventories and playbooks among them (the comparison is not empty)', () => {
+    expect(readFast.size).toBeGreaterThan(files.length / 2);
+    for (const file of files.filter((f) => /^(inventory|playbooks)\//.test(f))) expect(readFast, file).toContain(file);
   });
 
   it.each(edgeCases)('reads %j as the positioned parse does, or leaves it to it', (text) => {
@@ -73,7 +83,19 @@ describe('an inventory read fast', () => {
   const big = (bad: string) =>
     ['all:', '  hosts:', ...Array.from({ length: 500 }, (_, i) => `    node-${i}: {ansible_host: 10.0.${i >> 8}.${i & 255}}`), `    odd: ${bad}`, ''].join('\n');
 
-  it('still reports a problem at its line and field, parsing the positions only then', () => {
+  it('parses the positions only when a problem is located', () => {
+    const { source, data, problems } = YamlSource.parse('hosts.yaml', big('{ansible_port: 22}'), { positionsWhenNeeded: true });
+    expect(problems).toEqual([]);
+    expect(data).toMatchObject({ all: { hosts: { odd: { ansible_port: 22 } } } });
+    expect(source.positionsParsed).toBe(false);
+    expect(source.problemAt(['all', 'hosts', 'odd'], 'x').location).toMatchObject({ line: 503, col: 10, field: 'all.hosts.odd' });
+    expect(source.positionsParsed).toBe(true);
+    // without the option, and when the fast read leaves the file to it, the positions are parsed at once
+    expect(YamlSource.parse('hosts.yaml', big('{}')).source.positionsParsed).toBe(true);
+    expect(YamlSource.parse('hosts.yaml', big('*alias'), { positionsWhenNeeded: true }).source.positionsParsed).toBe(true);
+  });
+
+  it('still reports a problem at its line and field', () => {
     let error: unknown;
     try {
       parseInventory('hosts.yaml', big('{ansible_port: [22]}'), context);
@@ -85,7 +107,7 @@ describe('an inventory read fast', () => {
     expect(problem?.location).toMatchObject({ file: 'hosts.yaml', line: 503, field: 'all.hosts.odd.ansible_port' });
   });
 
-  it('gives the hosts the positioned parse gives', () => {
+  it('reads the hosts and their connection settings', () => {
     const text = big('{ansible_host: 10.9.9.9, ansible_port: 2200}');
     const inventory = parseInventory('hosts.yaml', text, context);
     expect(inventory.hosts).toHaveLength(501);

@@ -76,15 +76,19 @@ export class YamlSource {
     }
   }
 
-  /** The document with positions (parsed now if the fast read was enough until now). */
-  get doc(): Document.Parsed {
-    this.positioned ??= positionedParse(this.text);
-    return this.positioned.doc;
+  /** Whether the document with positions has been parsed (it is not after a fast read until a problem is located). */
+  get positionsParsed(): boolean {
+    return this.positioned !== undefined;
   }
 
-  private get lines(): LineCounter {
+  /** The document with positions and its line offsets, parsed now if the fast read was enough until now. */
+  private get positions(): Positioned {
     this.positioned ??= positionedParse(this.text);
-    return this.positioned.lines;
+    return this.positioned;
+  }
+
+  get doc(): Document.Parsed {
+    return this.positions.doc;
   }
 
   /** The root node, or null for an empty document. */
@@ -95,7 +99,7 @@ export class YamlSource {
   /** 1-based line and column of a character offset. */
   position(offset: number): { line: number; col: number } {
     if (offset < 0) return { line: 1, col: 1 };
-    return this.lines.linePos(offset);
+    return this.positions.lines.linePos(offset);
   }
 
   /** Where the value (or key) at `path` is; falls back to the nearest ancestor that exists. */
