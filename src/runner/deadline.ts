@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { CommandError } from '../errors.js';
-import type { ExecOptions, ExecResult, Remote } from '../transport/types.js';
+import type { ExecOptions, ExecResult, Remote, WriteOptions } from '../transport/types.js';
 
 export class DeadlineRemote implements Remote {
   constructor(
@@ -34,7 +34,7 @@ export class DeadlineRemote implements Remote {
   readFile(path: string): Promise<string | null> {
     return this.inner.readFile(path);
   }
-  writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void> {
+  writeFile(path: string, content: string, options?: WriteOptions): Promise<void> {
     return this.inner.writeFile(path, content, options);
   }
   openUnixSocket(path: string): Promise<Duplex> {

@@ -55,10 +55,15 @@ export class FactsAhead<S extends AheadStep> {
     this.changedSinceRead = true;
   }
 
+  /** The node changed: every read ahead is dropped, and these steps are read again now, in one round trip. */
+  readAgain(steps: readonly S[]): void {
+    this.reads.clear();
+    this.start(steps);
+  }
+
   /** Reads `step` again now that it changed the node, with `next` (when there is one) in the same round trip. */
   after(step: S, next: S | undefined): Promise<unknown> {
-    this.reads.clear();
-    this.start(next ? [step, next] : [step]);
+    this.readAgain(next ? [step, next] : [step]);
     const p = this.reads.get(step.index) as Promise<unknown>;
     this.reads.delete(step.index);
     return p;

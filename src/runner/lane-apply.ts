@@ -74,7 +74,9 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         onWait: waitReporter((what) => emit({ type: 'step.wait', host, step: s.step.id, index: s.index, for: what })),
         facts: s.facts(),
         onApply: () => s.changing(),
-        readAfter: () => s.readAfter(),
+        readAfter: (early) => s.readAfter(early),
+        readNext: () => s.readNext(),
+        batched: s.batched,
       });
       c[outcome.status === 'changed' ? 'changed' : outcome.status === 'ok' ? 'ok' : 'skipped']++;
       emit({

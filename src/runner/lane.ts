@@ -55,8 +55,19 @@ export interface LaneStep {
   nodeFacts(probes: ReadonlySet<FactProbe>): Promise<NodeFacts>;
   /** Apply mode: the step is about to change the node (what was read ahead, and the node's facts, are stale). */
   changing(): void;
-  /** Apply mode: the step's facts after it changed the node, read with the next step's. */
-  readAfter(): Promise<unknown>;
+  /**
+   * Apply mode: the step's facts after it changed the node, read with the next step's. `early`:
+   * issued with the step's last command (src/runner/converging-remote.ts), before it has run, so
+   * a next step on another host is left to read later (its read would not wait for that command).
+   */
+  readAfter(early?: boolean): Promise<unknown>;
+  /**
+   * Apply mode, a step that always changes the node (a restart): the next step's facts, read with
+   * its last command, as readAfter's `early`.
+   */
+  readNext(): void;
+  /** The step's remote as its reads go: apply's last command goes through it, ahead of the reads. */
+  batched: BatchingRemote;
 }
 
 /** What the mode does with each step once the lane has resolved it; it says whether to go on. */
@@ -89,7 +100,7 @@ function sequence(playbook: Playbook, done: (id: string) => boolean): Array<{ st
   return [...preflights, ...playbook.steps.map((step, index) => ({ step, index, preflight: false }))];
 }
 
-type ResolvedStep = Omit<LaneStep, 'facts' | 'nodeFacts' | 'changing' | 'readAfter'>;
+type ResolvedStep = Omit<LaneStep, 'facts' | 'nodeFacts' | 'changing' | 'readAfter' | 'readNext' | 'batched'>;
 
 async function resolve(deps: LaneDeps, step: StepSpec, index: number): Promise<ResolvedStep> {
   const remote = await deps.resolver.forStep(step.on, deps.node);
@@ -135,6 +146,10 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
     order.slice(position + 1).flatMap(({ index }) => (resolved.has(index) ? [resolved.get(index) as ResolvedStep] : []));
   return async (index: number, position: number): Promise<LaneStep> => {
     const s = await (resolving[index] as Promise<ResolvedStep>).catch(() => resolve(deps, order[position]!.step, index));
+    const next = (early: boolean | undefined): ResolvedStep | undefined => {
+      const n = after(position)[0];
+      return n && (!early || n.remote.host === s.remote.host) ? n : undefined;
+    };
     return {
       ...s,
       facts: () => ahead.take(s, () => after(position)),
@@ -143,7 +158,12 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
         ahead.changed();
         node.clear();
       },
-      readAfter: () => ahead.after(s, after(position)[0]),
+      readAfter: (early) => ahead.after(s, next(early)),
+      readNext: () => {
+        const n = next(true);
+        if (n) ahead.readAgain([n]);
+      },
+      batched: batched(s.remote),
     };
   };
 }

@@ -7,7 +7,9 @@ import type { InventoryHost } from '../inventory/types.js';
 import type { StepSpec } from '../playbook/types.js';
 import type { Projection } from '../steps/projection.js';
 import type { AnyStepType, CheckResult, CordonState, StepContext, VersionChange } from '../steps/types.js';
+import type { BatchingRemote } from '../transport/batching-remote.js';
 import type { Remote } from '../transport/types.js';
+import { ConvergingRemote } from './converging-remote.js';
 import { DeadlineRemote } from './deadline.js';
 import { undoRecord, type UndoRecord } from './undo.js';
 import type { FailureKind, StepOutcome } from './events.js';
@@ -34,8 +36,15 @@ export interface StepRunInput {
   facts?: Promise<unknown>;
   /** Apply: called just before the step changes the node (facts read ahead are stale after it). */
   onApply?: () => void;
-  /** Apply: reads the facts after apply (to prove convergence), sharing the round trip with the next step's. */
-  readAfter?: () => Promise<unknown>;
+  /**
+   * Apply: reads the facts after apply (to prove convergence), sharing the round trip with the
+   * next step's; `early` when issued with apply's last command (LaneStep.readAfter).
+   */
+  readAfter?: (early?: boolean) => Promise<unknown>;
+  /** Apply, a step that always changes the node: reads the next step's facts with apply's last command. */
+  readNext?: () => void;
+  /** Apply: the step's remote as its reads go; when it batches, apply's last command and the reads after it share an exec. */
+  batched?: BatchingRemote;
 }
 
 export interface StepCheckOutcome {
@@ -81,8 +90,8 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Runs fn under the step's deadline; the deadline aborts the commands in flight. */
-async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs fn under the step's deadline (on `base`, the step's remote unless given); the deadline aborts the commands in flight. */
+async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal: AbortSignal) => Promise<T>, base: Remote = input.remote): Promise<T> {
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
   input.signal.addEventListener('abort', onOuterAbort, { once: true });
@@ -95,7 +104,7 @@ async function withDeadline<T>(input: StepRunInput, fn: (remote: Remote, signal:
     }, input.step.timeoutMs);
   });
   try {
-    return await Promise.race([fn(new DeadlineRemote(input.remote, controller.signal, deadline), controller.signal), timedOut]);
+    return await Promise.race([fn(new DeadlineRemote(base, controller.signal, deadline), controller.signal), timedOut]);
   } finally {
     clearTimeout(timer);
     input.signal.removeEventListener('abort', onOuterAbort);
@@ -151,6 +160,16 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     attempts = attempt;
     try {
+      const always = input.type.alwaysChanges?.(input.params) === true;
+      // The reads that check the step go with its last command (ConvergingRemote), per attempt.
+      let early: Promise<unknown> | undefined;
+      const converging = input.batched?.batches
+        ? new ConvergingRemote(input.remote, input.batched, () => {
+            if (always) return input.readNext?.();
+            early = input.readAfter?.(true);
+            early?.catch(() => undefined); // a failed read is read again below
+          })
+        : undefined;
       const outcome = await withDeadline(input, async (remote, signal) => {
         const ctx: StepContext = {
           node: input.node,
@@ -173,8 +192,10 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         input.onApply?.();
         const undo: unknown = await input.type.apply(ctx, input.params, facts);
         let factsAfter: unknown;
-        if (!input.type.alwaysChanges?.(input.params)) {
-          factsAfter = await factsFrom(input.readAfter?.(), input, ctx);
+        // Apply sent more after its last command: what was read with it is stale, read again.
+        if (converging?.lastSent && !converging.readsHold) input.onApply?.();
+        if (!always) {
+          factsAfter = await factsFrom(converging?.readsHold ? early : input.readAfter?.(), input, ctx);
           const after = input.type.check(input.params, factsAfter);
           if (after.status === 'change' || after.status === 'fail') {
             const says = after.status === 'change' ? `still reports a change (${after.summary})` : `now says it would fail (${after.reason})`;
@@ -197,7 +218,7 @@ export async function applyStep(input: StepRunInput): Promise<StepApplyOutcome> 
         const applied = input.type.applied?.(input.params, facts);
         if (applied) result.result = applied;
         return result;
-      });
+      }, converging);
       return outcome;
     } catch (err) {
       lastError = err;

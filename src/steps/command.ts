@@ -132,7 +132,7 @@ export const commandStep: StepType<CommandParams, CommandFacts, CommandUndo> = {
   async apply(ctx: StepContext, params: CommandParams, facts: CommandFacts): Promise<CommandUndo> {
     // Guards that say the work is done: nothing runs, so there is nothing to undo.
     if (commandStep.check(params, facts).status === 'ok') return {};
-    await ctx.remote.run(params.argv, commandOptions(ctx, params));
+    await ctx.remote.run(params.argv, { ...commandOptions(ctx, params), last: true });
     return params.undo === undefined ? {} : { undo: [...params.undo] };
   },
 

@@ -1,9 +1,10 @@
 /**
- * Several read-only commands in one remote exec: one round trip instead of one each. The
- * commands run one after the other in a POSIX shell script, each from its quoted argument vector
- * and with stdin from /dev/null. Markers carrying a random nonce frame each command's stdout and
- * stderr and give its exit code, so every command gets back exactly what it would have printed
- * run on its own.
+ * Several commands in one remote exec: one round trip instead of one each. The commands run one
+ * after the other in a POSIX shell script, each from its quoted argument vector and with stdin
+ * from /dev/null. Markers carrying a random nonce frame each command's stdout and stderr and give
+ * its exit code, so every command gets back exactly what it would have printed run on its own.
+ * Reads, and at most one change ahead of them (a step's last command, then the reads that check
+ * it): that one alone may take the exec's stdin (a file's new contents).
  */
 import { CommandError } from '../errors.js';
 import { shellJoin } from './quote.js';
@@ -13,6 +14,13 @@ export interface BatchCommand {
   argv: readonly string[];
   /** Kill this command (coreutils `timeout`) after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * The command changes the host: it stays in the exec's process group (`timeout --foreground`),
+   * so killing the exec (a step's deadline, a second Ctrl-C) kills it and whatever it started.
+   */
+  changes?: boolean;
+  /** What the command reads on stdin (the exec's own); at most one command of a batch has it. */
+  stdin?: string;
 }
 
 export interface BatchOptions {
@@ -47,15 +55,46 @@ export function readFileResult(host: string, path: string, r: ExecResult): strin
   return r.stdout;
 }
 
+/**
+ * How a file is written: through a symlink to its target; missing parent directories are
+ * created; a temp file beside the target gets the owner then the mode asked for (or the file's
+ * own), is fsync'd, then renamed over the target. The contents come on stdin.
+ */
+export function writeFileArgv(path: string, options: { mode?: number; owner?: string } = {}): string[] {
+  const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
+  const script = [
+    'set -e',
+    'target=$(readlink -f -- "$1" 2>/dev/null || printf %s "$1")',
+    'dir=$(dirname -- "$target")',
+    'mkdir -p -- "$dir"',
+    'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
+    'trap \'rm -f -- "$tmp"\' EXIT',
+    'cat > "$tmp"',
+    'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$target" ]; then chown --reference="$target" -- "$tmp"; fi',
+    'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$target" ]; then chmod --reference="$target" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
+    'sync -- "$tmp" 2>/dev/null || sync',
+    'mv -f -- "$tmp" "$target"',
+    'trap - EXIT',
+  ].join('\n');
+  return ['sh', '-c', script, 'sh', path, mode, options.owner ?? ''];
+}
+
+/** What `writeFileArgv` returned: nothing, or the CommandError of a write that failed. */
+export function writeFileResult(host: string, path: string, r: ExecResult): void {
+  if (r.code !== 0) throw new CommandError({ host, argv: ['write', path], code: r.code, stdout: r.stdout, stderr: r.stderr });
+}
+
 /** The script that runs `commands` in order, framed by markers made of `nonce` (hex). */
 export function batchScript(commands: readonly BatchCommand[], nonce: string): string {
   if (!/^[0-9a-f]+$/.test(nonce)) throw new TypeError('a batch nonce is hex');
+  if (commands.filter((c) => c.stdin !== undefined).length > 1) throw new TypeError('at most one command of a batch reads stdin');
   const mark = `slipway-batch-${nonce}`;
   const lines: string[] = [];
   commands.forEach((c, i) => {
     const limit = c.timeoutMs !== undefined ? timeoutArg(c.timeoutMs) : '0';
     lines.push(`printf '\\n%s\\n' '${mark} ${i}'`, `printf '\\n%s\\n' '${mark} ${i}' >&2`);
-    lines.push(`${shellJoin(['timeout', '-k', '5', limit, ...c.argv])} </dev/null`);
+    const timeout = ['timeout', ...(c.changes ? ['--foreground'] : []), '-k', '5', limit];
+    lines.push(`${shellJoin([...timeout, ...c.argv])}${c.stdin === undefined ? ' </dev/null' : ''}`);
     lines.push(`printf '\\n%s %s\\n' '${mark}-rc ${i}' "$?"`);
   });
   lines.push(`printf '\\n%s\\n' '${mark}-end' >&2`);

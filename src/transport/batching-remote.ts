@@ -1,16 +1,20 @@
 /**
  * A Remote for reads that may share a round trip: commands issued in the same turn of the event
  * loop (the facts of several steps, read together) go to the host as one exec, per `become`.
- * Only for read-only commands without stdin; anything else goes straight through. A transport
- * that cannot batch (local, in-memory) runs each command as it comes.
+ * Read-only commands without stdin; and a step's last change (ExecOptions.last), which leads the
+ * reads issued after it (its convergence check, the next step's facts) in one exec: they run
+ * after it, and anything else queued with it waits until it is done. Any other command goes
+ * straight through. A transport that cannot batch (local, in-memory) runs each command as it comes.
  */
 import type { Duplex } from 'node:stream';
 import { CommandError } from '../errors.js';
-import { canBatch, readFileArgv, readFileResult, type BatchCommand, type BatchingTransport } from './batch.js';
-import type { ExecOptions, ExecResult, Remote } from './types.js';
+import { canBatch, readFileArgv, readFileResult, writeFileArgv, writeFileResult, type BatchCommand, type BatchingTransport } from './batch.js';
+import type { ExecOptions, ExecResult, Remote, WriteOptions } from './types.js';
 
 interface Queued {
   command: BatchCommand;
+  /** A change (ExecOptions.last): sent once, never merged with another command. */
+  changes: boolean;
   become: boolean | undefined;
   signal: AbortSignal | undefined;
   resolve: (r: ExecResult) => void;
@@ -34,17 +38,29 @@ export class BatchingRemote implements Remote {
     return this.inner.host;
   }
 
+  /** Commands of one turn do go as one exec (the transport can batch): a change runs before the reads queued after it. */
+  get batches(): boolean {
+    return this.batching !== undefined;
+  }
+
   connect(): Promise<void> {
     return this.inner.connect?.() ?? Promise.resolve();
   }
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (!this.batching || options.stdin !== undefined) return this.inner.exec(argv, options);
+    const changes = options.last === true;
+    if (!this.batching || (options.stdin !== undefined && !changes)) return this.inner.exec(argv, options);
     return new Promise<ExecResult>((resolve, reject) => {
       const signal = options.signal;
       if (signal?.aborted) return reject(interrupted(this.host, argv));
       const entry: Queued = {
-        command: { argv, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) },
+        command: {
+          argv,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(changes ? { changes } : {}),
+          ...(changes && options.stdin !== undefined ? { stdin: options.stdin } : {}),
+        },
+        changes,
         become: options.become,
         signal,
         resolve,
@@ -70,8 +86,9 @@ export class BatchingRemote implements Remote {
     return readFileResult(this.host, path, await this.exec(readFileArgv(path)));
   }
 
-  writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void> {
-    return this.inner.writeFile(path, content, options);
+  async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+    if (!this.batching || !options.last) return this.inner.writeFile(path, content, options);
+    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content, last: true }));
   }
 
   openUnixSocket(path: string): Promise<Duplex> {
@@ -82,24 +99,41 @@ export class BatchingRemote implements Remote {
     this.scheduled = false;
     const queued = this.queue.filter((q) => !q.signal?.aborted);
     this.queue = [];
-    const groups = new Map<string, Queued[]>();
-    for (const q of queued) {
-      const key = String(q.become);
-      groups.set(key, [...(groups.get(key) ?? []), q]);
-    }
-    for (const group of groups.values()) void this.send(group);
+    if (queued.some((q) => q.changes)) void this.sendInOrder(queued);
+    else for (const group of byBecome(queued)) void this.send(group);
   }
 
   /**
-   * One exec for the group. The same command asked twice (three steps that each look at one
-   * unit) runs once and answers each asker: what it prints cannot differ within one batch.
+   * Queued with a change: each change starts a segment. A segment's reads that share the
+   * change's `become` go in its exec, after it; the rest are sent once it is done, so no read
+   * issued after a change can run before it.
+   */
+  private async sendInOrder(queued: Queued[]): Promise<void> {
+    let rest = queued;
+    while (rest.length > 0) {
+      const next = rest.findIndex((q, i) => i > 0 && q.changes);
+      const segment = next < 0 ? rest : rest.slice(0, next);
+      rest = next < 0 ? [] : rest.slice(next);
+      const groups = byBecome(segment);
+      const first = groups.find((g) => g.some((q) => q.changes));
+      if (first) await this.send(first);
+      await Promise.all(groups.filter((g) => g !== first).map((g) => this.send(g)));
+    }
+  }
+
+  /**
+   * One exec for the group. The same read asked twice (three steps that each look at one unit)
+   * runs once and answers each asker: what it prints cannot differ within one batch.
    */
   private async send(group: Queued[]): Promise<void> {
     const become = group[0]?.become;
-    const options: ExecOptions = { ...(become !== undefined ? { become } : {}), ...(this.signal ? { signal: this.signal } : {}) };
+    const change = group.find((q) => q.changes);
+    // A change in the batch: its own signal (the step's deadline) kills the exec, and it with it.
+    const batchSignal = change?.signal ?? this.signal;
+    const options: ExecOptions = { ...(become !== undefined ? { become } : {}), ...(batchSignal ? { signal: batchSignal } : {}) };
     const distinct = new Map<string, { command: BatchCommand; askers: Queued[] }>();
     for (const q of group) {
-      const key = JSON.stringify(q.command.argv);
+      const key = q.changes ? `change ${distinct.size}` : JSON.stringify(q.command.argv);
       const seen = distinct.get(key);
       if (!seen) distinct.set(key, { command: q.command, askers: [q] });
       else {
@@ -120,8 +154,14 @@ export class BatchingRemote implements Remote {
       const [only] = commands as [{ command: BatchCommand; askers: Queued[] }];
       const own = only.askers.length === 1 ? only.askers[0]?.signal : undefined;
       const signal = own ?? this.signal;
-      const limits = only.command.timeoutMs !== undefined ? { timeoutMs: only.command.timeoutMs } : {};
-      return this.inner.exec(only.command.argv, { ...options, ...limits, ...(signal ? { signal } : {}) }).then(
+      const { timeoutMs, stdin } = only.command;
+      const execWith: ExecOptions = {
+        ...options,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(signal ? { signal } : {}),
+      };
+      return this.inner.exec(only.command.argv, execWith).then(
         (r) => answer(0, r),
         (e: unknown) => answer(0, e instanceof Error ? e : new Error(String(e))),
       );
@@ -133,9 +173,35 @@ export class BatchingRemote implements Remote {
       );
       commands.forEach((_, i) => answer(i, results[i]));
     } catch (err) {
-      for (const q of group) q.reject(err);
+      // The batch as a whole failed: each command's error names the command, not the batch.
+      for (const q of group) q.reject(ownError(err, this.host, q.command.argv));
     }
   }
+}
+
+/** The queued commands by `become`, in the order they came. */
+function byBecome(queued: readonly Queued[]): Queued[][] {
+  const groups = new Map<string, Queued[]>();
+  for (const q of queued) {
+    const key = String(q.become);
+    groups.set(key, [...(groups.get(key) ?? []), q]);
+  }
+  return [...groups.values()];
+}
+
+/** A batch's CommandError as one of its commands': the same outcome, that command's argv. */
+function ownError(err: unknown, host: string, argv: readonly string[]): unknown {
+  if (!(err instanceof CommandError)) return err;
+  return new CommandError({
+    host,
+    argv,
+    code: err.code,
+    stdout: err.stdout,
+    stderr: err.stderr,
+    ...(err.signal ? { signal: err.signal } : {}),
+    ...(err.timedOut ? { timedOut: true } : {}),
+    ...(err.interrupted ? { interrupted: true } : {}),
+  });
 }
 
 function interrupted(host: string, argv: readonly string[]): CommandError {

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CommandError, SlipwayError } from '../errors.js';
 import { sudoWrap } from './quote.js';
-import type { ExecOptions, ExecResult, Remote } from './types.js';
+import type { ExecOptions, ExecResult, Remote, WriteOptions } from './types.js';
 
 export interface LocalRemoteOptions {
   /** Name in messages and the journal. Defaults to `local`. */
@@ -86,7 +86,7 @@ export class LocalRemote implements Remote {
    * `owner` the existing file's are kept (a new file gets 0644 and the caller's owner).
    * A symlink is followed: its target is replaced, the link stays.
    */
-  async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<void> {
+  async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
     const target = await resolveSymlink(path);
     const existing = await statOrNull(target);
     if (existing && !existing.isFile()) {

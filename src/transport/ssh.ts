@@ -12,10 +12,21 @@ import type { Client, ClientChannel } from 'ssh2';
 import { CommandError, displayArgv, EXIT, lastLines, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
-import { batchScript, parseBatch, readFileArgv, readFileResult, timeoutArg, type BatchCommand, type BatchingTransport, type BatchOptions } from './batch.js';
+import {
+  batchScript,
+  parseBatch,
+  readFileArgv,
+  readFileResult,
+  timeoutArg,
+  writeFileArgv,
+  writeFileResult,
+  type BatchCommand,
+  type BatchingTransport,
+  type BatchOptions,
+} from './batch.js';
 import { shellJoin } from './quote.js';
 import { LocalRemote } from './local.js';
-import type { ExecOptions, ExecResult, Remote, RemoteFactory } from './types.js';
+import type { ExecOptions, ExecResult, Remote, RemoteFactory, WriteOptions } from './types.js';
 
 export interface SshOptions {
   /** Add unknown host keys to the known_hosts file instead of refusing them. */
@@ -422,9 +433,10 @@ export class SshRemote implements Remote, BatchingTransport {
     return readFileResult(this.host, path, await this.exec(readFileArgv(path)));
   }
 
-  /** Read-only commands in one exec (src/transport/batch.ts); each gets its own result. */
+  /** Commands in one exec (src/transport/batch.ts); each gets its own result. */
   async execBatch(commands: readonly BatchCommand[], options: BatchOptions = {}): Promise<Array<ExecResult | Error>> {
     const nonce = randomBytes(8).toString('hex');
+    const stdin = commands.find((c) => c.stdin !== undefined)?.stdin;
     // The commands run one after another: the batch may take as long as all their limits together.
     const limits = commands.map((c) => c.timeoutMs);
     const timeoutMs = limits.every((t) => t !== undefined) ? (limits as number[]).reduce((a, b) => a + b, 0) : undefined;
@@ -433,33 +445,13 @@ export class SshRemote implements Remote, BatchingTransport {
       ...(options.become !== undefined ? { become: options.become } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(stdin !== undefined ? { stdin } : {}),
     });
     return parseBatch(commands, nonce, batch, this.host, Date.now() - started);
   }
 
-  async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<void> {
-    const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
-    // Through a symlink to its target; missing parent directories are created; a temp file
-    // beside the target gets the owner then the mode asked for (or the file's own), is
-    // fsync'd, then renamed over the target.
-    const script = [
-      'set -e',
-      'target=$(readlink -f -- "$1" 2>/dev/null || printf %s "$1")',
-      'dir=$(dirname -- "$target")',
-      'mkdir -p -- "$dir"',
-      'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
-      'trap \'rm -f -- "$tmp"\' EXIT',
-      'cat > "$tmp"',
-      'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$target" ]; then chown --reference="$target" -- "$tmp"; fi',
-      'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$target" ]; then chmod --reference="$target" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
-      'sync -- "$tmp" 2>/dev/null || sync',
-      'mv -f -- "$tmp" "$target"',
-      'trap - EXIT',
-    ].join('\n');
-    const r = await this.exec(['sh', '-c', script, 'sh', path, mode, options.owner ?? ''], { stdin: content });
-    if (r.code !== 0) {
-      throw new CommandError({ host: this.host, argv: ['write', path], code: r.code, stdout: r.stdout, stderr: r.stderr });
-    }
+  async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content }));
   }
 
   async openUnixSocket(path: string): Promise<Duplex> {

@@ -10,6 +10,19 @@ export interface ExecOptions {
   become?: boolean;
   /** Aborting kills the command. */
   signal?: AbortSignal;
+  /**
+   * The last command of a step's apply: the reads issued right after it (its convergence check,
+   * the next step's facts) may go in the same exec, and run after it (src/transport/batching-remote.ts).
+   * Transports that send one command per exec ignore it.
+   */
+  last?: boolean;
+}
+
+/** How `writeFile` writes: the file's mode and owner, and whether it is a step's last change (ExecOptions.last). */
+export interface WriteOptions {
+  mode?: number;
+  owner?: string;
+  last?: boolean;
 }
 
 export interface ExecResult {
@@ -33,7 +46,7 @@ export interface Remote {
   /** File contents, or null when the file does not exist. */
   readFile(path: string): Promise<string | null>;
   /** Atomic write: temp file in the same directory, then rename. */
-  writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void>;
+  writeFile(path: string, content: string, options?: WriteOptions): Promise<void>;
   /** A byte stream to a unix socket on the host (SSH streamlocal forwarding). */
   openUnixSocket(path: string): Promise<Duplex>;
   /** Opens the connection now, for transports that have one; throws TransportError when the host cannot be reached. */

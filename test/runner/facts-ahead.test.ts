@@ -27,23 +27,99 @@ describe('facts read ahead, on a remote that batches', () => {
     for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b'], ['get c', 'get d', 'get e']]);
   });
 
-  it('a changing step costs its apply and one exec that reads it again with the next step', async () => {
+  it('a changing step costs one exec: its last command, then its convergence read with the next step\'s facts', async () => {
     const fleet = batchingFleet(['n1']);
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
     expect(fleet.node('n1').execs).toEqual([
       ['get a', 'get b'],
-      ['set a 1'],
-      ['get a', 'get b'],
-      ['set b 1'],
-      ['get b', 'get c'],
-      ['set c 1'],
-      ['get c', 'get d'],
-      ['set d 1'],
-      ['get d', 'get e'],
-      ['set e 1'],
-      ['get e'],
+      ['set a 1', 'get a', 'get b'],
+      ['set b 1', 'get b', 'get c'],
+      ['set c 1', 'get c', 'get d'],
+      ['set d 1', 'get d', 'get e'],
+      ['set e 1', 'get e'],
     ]);
+    const done = r.events.flatMap((e) => (e.type === 'step.done' ? [e.status] : []));
+    expect(done).toEqual(['changed', 'changed', 'changed', 'changed', 'changed']);
+  });
+
+  it('a last command that fails: the reads that went with it are not used, the retry reads the node again', async () => {
+    const fleet = batchingFleet(['n1']);
+    const n = fleet.node('n1');
+    n.failures.set('a', 1);
+    const r = await runInMemory(fleet, FIVE.replace('{key: a, value: "1"}', '{key: a, value: "1"}, retries: 1'));
+    expect(r.summary.exitCode).toBe(0);
+    expect(n.log.slice(0, 1)).toEqual(['apply a=1']);
+    expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b'], ['set a 1', 'get a', 'get b'], ['get a'], ['set a 1', 'get a', 'get b']]);
+    const retries = r.events.filter((e) => e.type === 'step.retry');
+    expect(retries).toHaveLength(1);
+  });
+
+  it('a step that sends more after its last command is read again after apply, not from what went with the last one', async () => {
+    const fleet = batchingFleet(['n1']);
+    const n = fleet.node('n1');
+    const r = await runInMemory(
+      fleet,
+      `name: then
+hosts: workers
+steps:
+  - {id: a, uses: test.set, with: {key: a, value: "1", then: b}}
+  - {id: b, uses: test.set, with: {key: b, value: "1"}}
+`,
+    );
+    expect(r.summary.exitCode).toBe(0);
+    // a's own 'set b 1' came after the reads that went with its last command: read again, b is already done.
+    expect(n.execs).toEqual([['get a', 'get b'], ['set a 1', 'get a', 'get b'], ['set b 1'], ['get a', 'get b']]);
+    const done = r.events.flatMap((e) => (e.type === 'step.done' ? [`${e.step}:${e.status}`] : []));
+    expect(done).toEqual(['a:changed', 'b:ok']);
+  });
+
+  it("a next step on another host (on:) is not read with the last command: its read waits until that command is done", async () => {
+    const fleet = batchingFleet(['n1', 'cp']);
+    fleet.inventory.groups['cp'] = ['cp'];
+    const n1 = fleet.node('n1');
+    n1.delayMs = 30; // the last command takes a while
+    // What n1 was like each time cp was read for step b.
+    const seen: string[] = [];
+    const cpStore = fleet.node('cp').store;
+    const has = cpStore.has.bind(cpStore);
+    cpStore.has = (k: string) => {
+      if (k === 'b') seen.push(n1.store.get('a') ?? 'unset');
+      return has(k);
+    };
+    const r = await runInMemory(
+      fleet,
+      `name: on
+hosts: workers
+steps:
+  - {id: a, uses: test.set, with: {key: a, value: "1"}}
+  - {id: b, uses: test.set, on: cp, with: {key: b, value: "1"}}
+`,
+      { hosts: fleet.inventory.hosts.filter((h) => h.name === 'n1') },
+    );
+    expect(r.summary.exitCode).toBe(0);
+    expect(n1.execs).toEqual([['get a'], ['set a 1', 'get a']]);
+    expect(fleet.node('cp').execs).toEqual([['get b'], ['get b'], ['set b 1', 'get b']]);
+    expect(seen).toEqual(['unset', '1', '1']);
+  });
+
+  it('a step that always changes the node (a restart) reads the next step with its last command', async () => {
+    const fleet = batchingFleet(['n1']);
+    const n = fleet.node('n1');
+    n.store.set('b', '1');
+    const r = await runInMemory(
+      fleet,
+      `name: bump
+hosts: workers
+steps:
+  - {id: a, uses: test.bump, with: {key: count}}
+  - {id: b, uses: test.set, with: {key: b, value: "1"}}
+  - {id: c, uses: test.set, with: {key: c, value: "1"}}
+`,
+    );
+    expect(r.summary.exitCode).toBe(0);
+    expect(n.store.get('count')).toBe('1');
+    expect(n.execs).toEqual([['get count', 'get b'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']]);
   });
 
   it('after a step changes the node, the steps after it read it again: a step made redundant is not applied', async () => {
@@ -75,7 +151,7 @@ steps:
     expect(r.summary.exitCode).toBe(0);
     expect(n.log).toEqual(['apply c=1']);
     expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b'], ['get a'], ['get b'], ['get c', 'get d', 'get e']]);
-    expect(n.execs.slice(4, 6)).toEqual([['get c'], ['set c 1']]);
+    expect(n.execs.slice(4, 6)).toEqual([['get c'], ['set c 1', 'get c', 'get d']]);
   });
 
   it('a plan reads every step of a node in one exec', async () => {

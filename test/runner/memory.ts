@@ -113,12 +113,14 @@ class BatchingMemoryRemote extends MemoryRemote implements BatchingTransport {
 interface SetParams {
   key: string;
   value: string;
+  /** After its last command, apply sets this key too (a step that sends more after its last command). */
+  then?: string;
 }
 
 export const setStep: StepType<SetParams, { current: string | undefined }, { previous: string | null }> = {
   kind: 'test.set',
   description: 'Set a key of an in-memory node.',
-  paramsSchema: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' } } },
+  paramsSchema: { type: 'object', required: ['key', 'value'], properties: { key: { type: 'string' }, value: { type: 'string' }, then: { type: 'string' } } },
   async facts(ctx, p) {
     const r = await ctx.remote.exec(['get', p.key]);
     return { current: r.code === 0 ? r.stdout : undefined };
@@ -127,7 +129,8 @@ export const setStep: StepType<SetParams, { current: string | undefined }, { pre
     return f.current === p.value ? { status: 'ok', summary: `${p.key} is ${p.value}` } : { status: 'change', summary: `set ${p.key} to ${p.value}` };
   },
   async apply(ctx, p, f) {
-    await ctx.remote.run(['set', p.key, p.value]);
+    await ctx.remote.run(['set', p.key, p.value], { last: true });
+    if (p.then !== undefined) await ctx.remote.run(['set', p.then, '1']);
     return { previous: f.current ?? null };
   },
   async rollback(ctx, p, undo) {
@@ -187,7 +190,27 @@ export const gateStep: StepType<Record<string, never>, { healthy: boolean }, Rec
   },
 };
 
-const MEMORY_TYPES: AnyStepType[] = [setStep, cordonStep, gateStep];
+/** `test.bump`: an action, not a state (as a restart is): adds one to a counter key on every run. */
+export const bumpStep: StepType<{ key: string }, { count: number }, Record<string, never>> = {
+  kind: 'test.bump',
+  description: 'Add one to a counter of an in-memory node, every time.',
+  paramsSchema: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } },
+  alwaysChanges: () => true,
+  async facts(ctx, p) {
+    const r = await ctx.remote.exec(['get', p.key]);
+    return { count: r.code === 0 ? Number(r.stdout) : 0 };
+  },
+  check: (p): CheckResult => ({ status: 'change', summary: `bump ${p.key}` }),
+  async apply(ctx, p, f) {
+    await ctx.remote.run(['set', p.key, String(f.count + 1)], { last: true });
+    return {};
+  },
+  async rollback() {
+    return undefined;
+  },
+};
+
+const MEMORY_TYPES: AnyStepType[] = [setStep, cordonStep, gateStep, bumpStep];
 export const memoryStepTypes = (kind: string): AnyStepType | undefined => MEMORY_TYPES.find((t) => t.kind === kind);
 
 export class MemoryFleet {

@@ -4,10 +4,13 @@
  * BatchingRemote: which calls share an exec, and which go straight through.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/errors.js';
-import { batchScript, parseBatch, readFileArgv, type BatchCommand, type BatchingTransport } from '../../src/transport/batch.js';
+import { batchScript, parseBatch, readFileArgv, writeFileArgv, type BatchCommand, type BatchingTransport } from '../../src/transport/batch.js';
 import { BatchingRemote } from '../../src/transport/batching-remote.js';
 import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.js';
 
@@ -17,7 +20,10 @@ const run = promisify(execFile);
 async function batch(commands: BatchCommand[]): Promise<Array<ExecResult | Error>> {
   const nonce = '0123456789abcdef';
   const started = Date.now();
-  const r = await run('sh', ['-c', batchScript(commands, nonce)]).then(
+  const stdin = commands.find((c) => c.stdin !== undefined)?.stdin;
+  const child = run('sh', ['-c', batchScript(commands, nonce)]);
+  child.child.stdin?.end(stdin ?? '');
+  const r = await child.then(
     (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -70,6 +76,36 @@ describe('batch script', () => {
     expect((missing as ExecResult).code).toBe(3);
   });
 
+  it('a change leads the reads: they run after it, and it alone reads the exec\'s stdin (a file written)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-batch-'));
+    try {
+      const path = join(dir, 'sub', 'f.conf');
+      const [write, read, cat] = await batch([
+        { argv: writeFileArgv(path, { mode: 0o600 }), stdin: 'max_pods = 110\n', changes: true },
+        { argv: readFileArgv(path) },
+        { argv: ['cat'] },
+      ]);
+      expect(write).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(read).toEqual({ code: 0, stdout: 'max_pods = 110\n', stderr: '' });
+      expect(cat).toEqual({ code: 0, stdout: '', stderr: '' }); // a read's stdin is /dev/null
+      expect(await readFile(path, 'utf8')).toBe('max_pods = 110\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a change stays in the batch's process group (killing the exec kills it); a read gets a group of its own", async () => {
+    const group = ['sh', '-c', 'cut -d" " -f5 /proc/$$/stat'];
+    const [change, read] = await batch([{ argv: group, changes: true }, { argv: group }]);
+    const own = (await readFile('/proc/self/stat', 'utf8')).split(' ')[4];
+    expect((change as ExecResult).stdout.trim()).toBe(own);
+    expect((read as ExecResult).stdout.trim()).not.toBe(own);
+  });
+
+  it('a batch with two commands that read stdin is refused', () => {
+    expect(() => batchScript([{ argv: ['a'], stdin: 'x' }, { argv: ['b'], stdin: 'y' }], 'ab')).toThrow(/at most one/);
+  });
+
   it('commands a killed batch did not finish get an error of their own', () => {
     const nonce = 'abc';
     const commands = [{ argv: ['a'] }, { argv: ['b'] }];
@@ -90,14 +126,23 @@ class Recorder implements Remote, BatchingTransport {
     this.calls.push(`exec ${argv.join(' ')}${options.stdin !== undefined ? ' <stdin' : ''}${options.become ? ' (become)' : ''}`);
     return { code: 0, stdout: argv.join(' '), stderr: '' };
   }
+  /** How long each batch takes; `done` records when each ended. */
+  delayMs = 0;
+  readonly done: string[] = [];
   async execBatch(commands: readonly BatchCommand[], options: { become?: boolean } = {}): Promise<Array<ExecResult | Error>> {
-    this.calls.push(`batch ${commands.map((c) => c.argv.join(' ')).join(', ')}${options.become ? ' (become)' : ''}`);
+    const shown = (c: BatchCommand) => `${c.changes ? 'change ' : ''}${c.argv.join(' ')}${c.stdin !== undefined ? ' <stdin' : ''}`;
+    const call = `batch ${commands.map(shown).join(', ')}${options.become ? ' (become)' : ''}`;
+    this.calls.push(call);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    this.done.push(call);
     if (this.failBatch) throw this.failBatch;
     return commands.map((c) => ({ code: 0, stdout: c.argv.join(' '), stderr: '' }));
   }
   run = this.exec;
   readFile = async () => null;
-  writeFile = async () => undefined;
+  writeFile = async (path: string) => {
+    this.calls.push(`write ${path}`);
+  };
   openUnixSocket = () => Promise.reject(new Error('none'));
 }
 
@@ -138,6 +183,55 @@ describe('BatchingRemote', () => {
     const both = await Promise.allSettled([remote.readFile('/etc/a'), remote.exec(['b'])]);
     expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(inner.calls[0]).toMatch(/^batch sh -c .* \/etc\/a, b$/);
+  });
+
+  it('a last command leads the reads issued after it in one exec; a read of another become waits until it is done', async () => {
+    const inner = new Recorder();
+    inner.delayMs = 20;
+    const remote = new BatchingRemote(inner);
+    const results = await Promise.all([
+      remote.run(['set', 'a'], { last: true }),
+      remote.exec(['get', 'a']),
+      remote.exec(['get', 'b'], { become: true }),
+      remote.exec(['get', 'a']),
+    ]);
+    expect(results.map((r) => r.stdout)).toEqual(['set a', 'get a', 'get b', 'get a']);
+    expect(inner.calls).toEqual(['batch change set a, get a', 'exec get b (become)']);
+    // The become read was sent only once the change's exec had ended.
+    expect(inner.done).toEqual(['batch change set a, get a']);
+  });
+
+  it('a last command is never merged with the same command, and a second change starts an exec of its own', async () => {
+    const inner = new Recorder();
+    const remote = new BatchingRemote(inner);
+    await Promise.all([
+      remote.run(['touch', 'm'], { last: true }),
+      remote.exec(['stat', 'm']),
+      remote.run(['touch', 'm'], { last: true }),
+      remote.exec(['stat', 'm']),
+    ]);
+    expect(inner.calls).toEqual(['batch change touch m, stat m', 'batch change touch m, stat m']);
+  });
+
+  it('a last write goes in the batch with its contents on stdin; alone, a last command goes straight through with its options', async () => {
+    const inner = new Recorder();
+    const remote = new BatchingRemote(inner);
+    await Promise.all([remote.writeFile('/etc/x', 'new', { mode: 0o644, last: true }), remote.readFile('/etc/x')]);
+    expect(inner.calls).toHaveLength(1);
+    expect(inner.calls[0]).toMatch(/^batch change sh -c .*mktemp.* \/etc\/x 0644  <stdin, sh -c .* \/etc\/x$/s);
+    inner.calls.length = 0;
+    await remote.run(['systemctl', 'restart', 'kubelet'], { last: true, become: true });
+    await remote.writeFile('/etc/y', 'plain');
+    expect(inner.calls).toEqual(['exec systemctl restart kubelet (become)', 'write /etc/y']);
+  });
+
+  it("a batch that fails as a whole: a change's error names the change, not the batch", async () => {
+    const inner = new Recorder();
+    const remote = new BatchingRemote(inner);
+    inner.failBatch = new CommandError({ host: 'node-1', argv: ['sh', '-c', 'the whole batch'], code: null, stdout: '', stderr: '', interrupted: true });
+    const [change, read] = await Promise.allSettled([remote.run(['apt-get', 'install', 'x'], { last: true }), remote.exec(['dpkg', '-l'])]);
+    expect(change.status === 'rejected' && change.reason).toMatchObject({ argv: ['apt-get', 'install', 'x'], interrupted: true });
+    expect(read.status === 'rejected' && read.reason).toMatchObject({ argv: ['dpkg', '-l'], interrupted: true });
   });
 
   it("a command whose own signal aborts is dropped from the batch; the others' results stand", async () => {

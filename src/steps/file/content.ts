@@ -144,7 +144,7 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
     const diff = differences(params, facts);
 
     if (facts.content === null || facts.stat === null) {
-      await remote.writeFile(path, params.content, writeOptions);
+      await remote.writeFile(path, params.content, { ...writeOptions, last: true });
       return { path, changed: true, existed: false, backupPath: null, previousSha256: null, afterSha256: sha256(params.content) };
     }
     const sha = sha256(facts.content);
@@ -165,13 +165,14 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
       ...previous,
     };
     if (diff.content) {
-      await remote.writeFile(path, params.content, writeOptions);
+      await remote.writeFile(path, params.content, { ...writeOptions, last: true });
     } else {
       // Same bytes: change only what differs, and keep the file (and its times) as it is.
-      if (diff.owner && params.owner !== undefined) await remote.run(['chown', '--', params.owner, path], execOptions(ctx));
-      if (want.mode !== undefined && (diff.mode || diff.owner)) {
+      const chmod = want.mode !== undefined && (diff.mode || diff.owner);
+      if (diff.owner && params.owner !== undefined) await remote.run(['chown', '--', params.owner, path], execOptions(ctx, { last: !chmod }));
+      if (want.mode !== undefined && chmod) {
         // chown may clear setuid/setgid bits, so the mode goes second.
-        await remote.run(['chmod', '--', formatMode(want.mode), path], execOptions(ctx));
+        await remote.run(['chmod', '--', formatMode(want.mode), path], execOptions(ctx, { last: true }));
       }
     }
     return undo;

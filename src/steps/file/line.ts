@@ -180,7 +180,7 @@ export const fileLineStep: StepType<FileLineParams, FileLineFacts, FileLineUndo>
     }
     const after = editLines(before, params);
     if (after === before) return unchangedUndo(path, before);
-    await remote.writeFile(path, after);
+    await remote.writeFile(path, after, { last: true });
     return {
       path,
       changed: true,

@@ -82,7 +82,7 @@ export const kubeCordonStep: StepType<KubeCordonParams, KubeCordonFacts, KubeCor
   async apply(ctx: StepContext, params: KubeCordonParams, facts: KubeCordonFacts): Promise<KubeCordonUndo> {
     const nodeName = kubeNodeName(ctx, params);
     if (facts.node.unschedulable) return { nodeName, wasSchedulable: false };
-    await setCordon(ctx, params, nodeName, cordonOwner(ctx));
+    await setCordon(ctx, params, nodeName, cordonOwner(ctx), true);
     return { nodeName, wasSchedulable: true };
   },
 

@@ -71,9 +71,10 @@ function commandError(ctx: StepContext, argv: string[], r: { code: number; stdou
  * the Node (one API call: never cordoned without the record, or the other way round).
  * `cordonedBy`: the run (a cordon), or null (an uncordon, which removes the annotation).
  */
-export async function setCordon(ctx: StepContext, params: KubectlParams, name: string, cordonedBy: string | null): Promise<void> {
+/** `last`: the step's last command (ExecOptions.last), as in kube.cordon and kube.uncordon. */
+export async function setCordon(ctx: StepContext, params: KubectlParams, name: string, cordonedBy: string | null, last = false): Promise<void> {
   const patch = { spec: { unschedulable: cordonedBy === null ? null : true }, metadata: { annotations: { [CORDONED_BY_ANNOTATION]: cordonedBy } } };
-  await ctx.remote.run(kubectlArgv(params, 'patch', 'node', name, '--type', 'merge', '-p', JSON.stringify(patch)), execOptions(ctx));
+  await ctx.remote.run(kubectlArgv(params, 'patch', 'node', name, '--type', 'merge', '-p', JSON.stringify(patch)), execOptions(ctx, { last }));
 }
 
 /** Who cordoned the node, for the run's own cordon: the run id, or `slipway` outside a run. */

@@ -76,7 +76,7 @@ export const kubeUncordonStep: StepType<KubeUncordonParams, KubeUncordonFacts, K
   async apply(ctx: StepContext, params: KubeUncordonParams, facts: KubeUncordonFacts): Promise<KubeUncordonUndo> {
     const nodeName = kubeNodeName(ctx, params);
     if (!facts.node.unschedulable || leavesIt(params, facts.node)) return { nodeName, wasCordoned: false };
-    await setCordon(ctx, params, nodeName, null);
+    await setCordon(ctx, params, nodeName, null, true);
     return { nodeName, wasCordoned: true, ...(facts.node.cordonedBy ? { cordonedBy: facts.node.cordonedBy } : {}) };
   },
 

@@ -198,13 +198,15 @@ export const kubeletRemoveFlagsStep: StepType<KubeletRemoveFlagsParams, KubeletR
     const flags = resolveFlags(params);
     const undo: KubeletRemoveFlagsUndo = { files: [], daemonReloaded: false };
     let unitChanged = false;
-    for (const file of facts.files) {
-      if (removeKubeletFlags(file.content, file.syntax, flags).removals.length === 0) continue;
+    const editing = facts.files.filter((file) => removeKubeletFlags(file.content, file.syntax, flags).removals.length > 0);
+    // The step's last command: the daemon-reload when a unit file is among those edited, else the last write.
+    const reloads = params.daemonReload !== false && editing.some((file) => file.syntax === 'systemd');
+    for (const file of editing) {
       // Edit what the backup holds, so the backup and the undo record describe the same content.
       const { backupPath, before } = await backupAndRead(ctx, file.path, params.backup !== false, file.content);
       const after = removeKubeletFlags(before, file.syntax, flags).content;
       if (after === before) continue;
-      await remote.writeFile(file.path, after);
+      await remote.writeFile(file.path, after, { last: !reloads && file === editing.at(-1) });
       undo.files.push({
         path: file.path,
         changed: true,
@@ -216,7 +218,7 @@ export const kubeletRemoveFlagsStep: StepType<KubeletRemoveFlagsParams, KubeletR
       if (file.syntax === 'systemd') unitChanged = true;
     }
     if (unitChanged && params.daemonReload !== false) {
-      await remote.run(['systemctl', 'daemon-reload'], execOptions(ctx));
+      await remote.run(['systemctl', 'daemon-reload'], execOptions(ctx, { last: true }));
       undo.daemonReloaded = true;
     }
     return undo;

@@ -217,14 +217,18 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
           'Is it installed, and was `systemctl daemon-reload` run after its unit file was written (daemonReload: true)?',
       );
     }
-    for (const action of actions) {
-      await remote.run(systemctlArgv(action, current, params.unit), execOptions(ctx));
+    const staysUp = params.staysUp;
+    const gated = staysUp !== undefined && actions.some((a) => a === 'start' || a === 'restart');
+    for (const [i, action] of actions.entries()) {
+      // The last systemctl call is the step's last command, unless the health gate watches the unit after it.
+      const last = !gated && i === actions.length - 1;
+      await remote.run(systemctlArgv(action, current, params.unit), execOptions(ctx, { last }));
       undo.actions.push(action);
     }
-    if (params.staysUp !== undefined && actions.some((a) => a === 'start' || a === 'restart')) {
+    if (gated) {
       // A unit that does not stay up fails the step; what the steps before did is rolled back
       // (a stop before it is undone by starting the unit again, as it was).
-      await waitStaysUp(ctx, params.unit, parseDuration(params.staysUp));
+      await waitStaysUp(ctx, params.unit, parseDuration(staysUp));
     }
     return undo;
   },
