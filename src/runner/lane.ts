@@ -63,7 +63,8 @@ export interface LaneStep {
   readAfter(early?: boolean): Promise<unknown>;
   /**
    * Apply mode, a step that always changes the node (a restart): the next step's facts, read with
-   * its last command, as readAfter's `early`.
+   * its last command, as readAfter's `early`; every step left on the host when only such steps
+   * have changed the node so far (a node that has nothing else to do).
    */
   readNext(): void;
   /** The step's remote as its reads go: apply's last command goes through it, ahead of the reads. */
@@ -144,6 +145,8 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
   );
   const after = (position: number): ResolvedStep[] =>
     order.slice(position + 1).flatMap(({ index }) => (resolved.has(index) ? [resolved.get(index) as ResolvedStep] : []));
+  // Only actions (a restart) have changed the node so far: it probably has nothing else to do.
+  let onlyActions = true;
   return async (index: number, position: number): Promise<LaneStep> => {
     const s = await (resolving[index] as Promise<ResolvedStep>).catch(() => resolve(deps, order[position]!.step, index));
     const next = (early: boolean | undefined): ResolvedStep | undefined => {
@@ -155,13 +158,18 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
       facts: () => ahead.take(s, () => after(position)),
       nodeFacts: (probes) => node.get(probes),
       changing: () => {
+        if (!s.type.alwaysChanges?.(s.params())) onlyActions = false;
         ahead.changed();
         node.clear();
       },
       readAfter: (early) => ahead.after(s, next(early)),
       readNext: () => {
-        const n = next(true);
-        if (n) ahead.readAgain([n]);
+        // The steps after it on the same host, up to one on another: all of them when only actions
+        // changed the node so far (a node with nothing to do but a restart), else the next.
+        const rest = after(position);
+        const other = rest.findIndex((n) => n.remote.host !== s.remote.host);
+        const same = other < 0 ? rest : rest.slice(0, other);
+        ahead.readAgain(onlyActions ? same : same.slice(0, 1));
       },
       batched: batched(s.remote),
     };

@@ -119,7 +119,27 @@ steps:
     );
     expect(r.summary.exitCode).toBe(0);
     expect(n.store.get('count')).toBe('1');
-    expect(n.execs).toEqual([['get count', 'get b'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']]);
+    // Only the restart changed the node so far: every step after it is read with it.
+    expect(n.execs).toEqual([['get count', 'get b'], ['set count 1', 'get b', 'get c'], ['set c 1', 'get c']]);
+  });
+
+  it('after a state step changed the node, a restart reads only the next step with its last command', async () => {
+    const fleet = batchingFleet(['n1']);
+    const n = fleet.node('n1');
+    n.store.set('b', '1');
+    const r = await runInMemory(
+      fleet,
+      `name: bump
+hosts: workers
+steps:
+  - {id: a, uses: test.set, with: {key: a, value: "1"}}
+  - {id: r, uses: test.bump, with: {key: count}}
+  - {id: b, uses: test.set, with: {key: b, value: "1"}}
+  - {id: c, uses: test.set, with: {key: c, value: "1"}}
+`,
+    );
+    expect(r.summary.exitCode).toBe(0);
+    expect(n.execs).toEqual([['get a', 'get count'], ['set a 1', 'get a', 'get count'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']]);
   });
 
   it('after a step changes the node, the steps after it read it again: a step made redundant is not applied', async () => {
