@@ -57,22 +57,25 @@ export function readFileResult(host: string, path: string, r: ExecResult): strin
 
 /**
  * How a file is written: through a symlink to its target; missing parent directories are
- * created; a temp file beside the target gets the owner then the mode asked for (or the file's
- * own), is fsync'd, then renamed over the target. The contents come on stdin.
+ * created; a temp file beside the target gets the contents (from stdin, fsync'd by dd), then
+ * the owner and the mode asked for (or the file's own), then is renamed over the target. Four
+ * or five processes (mktemp, dd, chown, chmod, mv): on a node every process is a fork and exec,
+ * and a run writes a file at most steps.
  */
 export function writeFileArgv(path: string, options: { mode?: number; owner?: string } = {}): string[] {
   const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
   const script = [
     'set -e',
-    'target=$(readlink -f -- "$1" 2>/dev/null || printf %s "$1")',
-    'dir=$(dirname -- "$target")',
-    'mkdir -p -- "$dir"',
+    'target=$1',
+    'if [ -L "$target" ]; then target=$(readlink -f -- "$target" 2>/dev/null || printf %s "$target"); fi',
+    'case $target in */*) dir=${target%/*} ;; *) dir=. ;; esac',
+    'dir=${dir:-/}',
+    'if [ ! -d "$dir" ]; then mkdir -p -- "$dir"; fi',
     'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
     'trap \'rm -f -- "$tmp"\' EXIT',
-    'cat > "$tmp"',
+    'dd of="$tmp" conv=fsync status=none',
     'if [ -n "$3" ]; then chown "$3" -- "$tmp"; elif [ -e "$target" ]; then chown --reference="$target" -- "$tmp"; fi',
     'if [ -n "$2" ]; then chmod "$2" -- "$tmp"; elif [ -e "$target" ]; then chmod --reference="$target" -- "$tmp"; else chmod 0644 -- "$tmp"; fi',
-    'sync -- "$tmp" 2>/dev/null || sync',
     'mv -f -- "$tmp" "$target"',
     'trap - EXIT',
   ].join('\n');

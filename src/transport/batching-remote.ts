@@ -3,8 +3,8 @@
  * loop (the facts of several steps, read together) go to the host as one exec, per `become`.
  * Read-only commands without stdin; and a step's last change (ExecOptions.last), which leads the
  * reads issued after it (its convergence check, the next step's facts) in one exec: they run
- * after it, and anything else queued with it waits until it is done. Any other command goes
- * straight through. A transport that cannot batch (local, in-memory) runs each command as it comes.
+ * after it, and anything else queued with it, or not batched (a socket, a write), waits until it
+ * is done. Any other command goes straight through. A transport that cannot batch (local, in-memory) runs each command as it comes.
  */
 import type { Duplex } from 'node:stream';
 import { CommandError } from '../errors.js';
@@ -23,6 +23,8 @@ interface Queued {
 
 export class BatchingRemote implements Remote {
   private queue: Queued[] = [];
+  /** Changes (ExecOptions.last) sent and not yet answered. */
+  private readonly changesInFlight = new Set<Promise<void>>();
   private scheduled = false;
   private readonly batching: (Remote & BatchingTransport) | undefined;
 
@@ -49,8 +51,9 @@ export class BatchingRemote implements Remote {
 
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const changes = options.last === true;
-    if (!this.batching || (options.stdin !== undefined && !changes)) return this.inner.exec(argv, options);
-    return new Promise<ExecResult>((resolve, reject) => {
+    if (!this.batching) return this.inner.exec(argv, options);
+    if (options.stdin !== undefined && !changes) return this.afterChanges(() => this.inner.exec(argv, options));
+    const queued = new Promise<ExecResult>((resolve, reject) => {
       const signal = options.signal;
       if (signal?.aborted) return reject(interrupted(this.host, argv));
       const entry: Queued = {
@@ -73,6 +76,25 @@ export class BatchingRemote implements Remote {
         setImmediate(() => this.flush());
       }
     });
+    if (changes) {
+      const settled = queued.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.changesInFlight.add(settled);
+      void settled.then(() => this.changesInFlight.delete(settled));
+    }
+    return queued;
+  }
+
+  /**
+   * What does not go in a batch (a stream to a socket, a write, a command with stdin) waits for
+   * the changes in flight: a read of the next step's facts over the runtime's socket, issued with
+   * a step's last command, must not run before it (a CRI call before the runtime has started).
+   */
+  private async afterChanges<T>(send: () => Promise<T>): Promise<T> {
+    if (this.changesInFlight.size > 0) await Promise.all([...this.changesInFlight]);
+    return send();
   }
 
   async run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -87,12 +109,13 @@ export class BatchingRemote implements Remote {
   }
 
   async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
-    if (!this.batching || !options.last) return this.inner.writeFile(path, content, options);
+    if (!this.batching) return this.inner.writeFile(path, content, options);
+    if (!options.last) return this.afterChanges(() => this.inner.writeFile(path, content, options));
     writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content, last: true }));
   }
 
   openUnixSocket(path: string): Promise<Duplex> {
-    return this.inner.openUnixSocket(path);
+    return this.afterChanges(() => this.inner.openUnixSocket(path));
   }
 
   private flush(): void {

@@ -4,11 +4,11 @@
  * BatchingRemote: which calls share an exec, and which go straight through.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandError } from '../../src/errors.js';
 import { batchScript, parseBatch, readFileArgv, writeFileArgv, type BatchCommand, type BatchingTransport } from '../../src/transport/batch.js';
 import { BatchingRemote } from '../../src/transport/batching-remote.js';
@@ -143,8 +143,75 @@ class Recorder implements Remote, BatchingTransport {
   writeFile = async (path: string) => {
     this.calls.push(`write ${path}`);
   };
-  openUnixSocket = () => Promise.reject(new Error('none'));
+  openUnixSocket = (path: string) => {
+    this.calls.push(`socket ${path}`);
+    this.done.push(`socket ${path}`);
+    return Promise.reject(new Error('none'));
+  };
 }
+
+/** Runs writeFileArgv's script with /bin/sh, the contents on stdin, as an SSH exec would. */
+async function written(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<ExecResult> {
+  const [cmd, ...args] = writeFileArgv(path, options);
+  const child = run(cmd as string, args);
+  child.child.stdin?.end(content);
+  return child.then(
+    (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+describe('writing a file (writeFileArgv, what every node runs)', () => {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'slipway-write-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const mode = async (p: string) => (await stat(p)).mode & 0o7777;
+
+  it('a new file, in directories that do not exist yet, gets the contents byte for byte and mode 0644', async () => {
+    const p = join(dir, 'a', 'b', 'new.conf');
+    const content = 'line one\n\u00e9\u0000binary\r\nno newline';
+    expect((await written(p, content)).code).toBe(0);
+    expect(await readFile(p, 'utf8')).toBe(content);
+    expect(await mode(p)).toBe(0o644);
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual(['new.conf']); // no temp file left
+  });
+
+  it("an existing file keeps its mode and owner unless told; a mode and an owner given are set", async () => {
+    const p = join(dir, 'kept.conf');
+    await writeFile(p, 'old\n');
+    await chmod(p, 0o640);
+    await chown(p, 1, 1);
+    expect((await written(p, 'new\n')).code).toBe(0);
+    expect(await readFile(p, 'utf8')).toBe('new\n');
+    expect(await mode(p)).toBe(0o640);
+    expect(((await stat(p)).uid)).toBe(1);
+    expect((await written(p, 'newer\n', { mode: 0o600, owner: '0:0' })).code).toBe(0);
+    expect(await mode(p)).toBe(0o600);
+    expect(((await stat(p)).uid)).toBe(0);
+  });
+
+  it("through a symlink: the link's target is replaced, the link stays", async () => {
+    const target = join(dir, 'real.conf');
+    const link = join(dir, 'link.conf');
+    await writeFile(target, 'old\n');
+    await symlink(target, link);
+    expect((await written(link, 'via link\n')).code).toBe(0);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe(target);
+    expect(await readFile(target, 'utf8')).toBe('via link\n');
+  });
+
+  it('a write that cannot be made fails and leaves nothing behind', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const r = await written(join(dir, 'file', 'under-a-file.conf'), 'never');
+    expect(r.code).not.toBe(0);
+    expect(await readdir(dir)).toEqual(['file']);
+  });
+});
 
 describe('BatchingRemote', () => {
   it('sends the commands of one turn as one exec per become, stdin and lone commands straight through', async () => {
@@ -199,6 +266,25 @@ describe('BatchingRemote', () => {
     expect(inner.calls).toEqual(['batch change set a, get a', 'exec get b (become)']);
     // The become read was sent only once the change's exec had ended.
     expect(inner.done).toEqual(['batch change set a, get a']);
+  });
+
+  it('a socket, a write or a command with stdin issued after a last command wait until its exec is done', async () => {
+    const inner = new Recorder();
+    inner.delayMs = 20;
+    const remote = new BatchingRemote(inner);
+    const change = remote.run(['systemctl', 'start', 'crio'], { last: true });
+    const read = remote.exec(['systemctl', 'show', 'crio']);
+    const socket = remote.openUnixSocket('/run/crio/crio.sock').catch(() => 'refused');
+    const write = remote.writeFile('/etc/x', 'plain');
+    const stdin = remote.exec(['cat'], { stdin: 'x' });
+    await Promise.all([change, read, socket, write, stdin]);
+    expect(inner.calls).toEqual(['batch change systemctl start crio, systemctl show crio', 'socket /run/crio/crio.sock', 'write /etc/x', 'exec cat <stdin']);
+    // The socket was opened once the change's batch had ended.
+    expect(inner.done.slice(0, 2)).toEqual(['batch change systemctl start crio, systemctl show crio', 'socket /run/crio/crio.sock']);
+    // Nothing in flight: straight through, at once.
+    inner.calls.length = 0;
+    await remote.openUnixSocket('/run/x.sock').catch(() => undefined);
+    expect(inner.calls).toEqual(['socket /run/x.sock']);
   });
 
   it('a last command is never merged with the same command, and a second change starts an exec of its own', async () => {
