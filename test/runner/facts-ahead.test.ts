@@ -12,6 +12,11 @@ steps:
 ${['a', 'b', 'c', 'd', 'e'].map((k) => `  - {id: ${k}, uses: test.set, with: {key: ${k}, value: "1"}}`).join('\n')}
 `;
 
+/** A playbook of these step lines, on the workers. */
+const playbook = (name: string, steps: string[]) => `name: ${name}\nhosts: workers\nsteps:\n${steps.join('\n')}\n`;
+const SET = (k: string, extra = '') => `  - {id: ${k}, uses: test.set, ${extra}with: {key: ${k}, value: "1"}}`;
+const BUMP = '  - {id: r, uses: test.bump, with: {key: count}}';
+
 function batchingFleet(names: string[]): MemoryFleet {
   const fleet = new MemoryFleet(names);
   for (const n of fleet.nodes) n.batching = true;
@@ -60,12 +65,7 @@ describe('facts read ahead, on a remote that batches', () => {
     const n = fleet.node('n1');
     const r = await runInMemory(
       fleet,
-      `name: then
-hosts: workers
-steps:
-  - {id: a, uses: test.set, with: {key: a, value: "1", then: b}}
-  - {id: b, uses: test.set, with: {key: b, value: "1"}}
-`,
+      playbook('then', ['  - {id: a, uses: test.set, with: {key: a, value: "1", then: b}}', SET('b')]),
     );
     expect(r.summary.exitCode).toBe(0);
     // a's own 'set b 1' came after the reads that went with its last command: read again, b is already done.
@@ -89,12 +89,7 @@ steps:
     };
     const r = await runInMemory(
       fleet,
-      `name: on
-hosts: workers
-steps:
-  - {id: a, uses: test.set, with: {key: a, value: "1"}}
-  - {id: b, uses: test.set, on: cp, with: {key: b, value: "1"}}
-`,
+      playbook('on', [SET('a'), SET('b', 'on: cp, ')]),
       { hosts: fleet.inventory.hosts.filter((h) => h.name === 'n1') },
     );
     expect(r.summary.exitCode).toBe(0);
@@ -103,43 +98,26 @@ steps:
     expect(seen).toEqual(['unset', '1', '1']);
   });
 
-  it('a step that always changes the node (a restart) reads the next step with its last command', async () => {
+  it.each([
+    {
+      // Only the restart changed the node so far: every step after it is read with it.
+      when: 'only actions changed the node so far, every step left',
+      steps: [BUMP, SET('b'), SET('c')],
+      execs: [['get count', 'get b'], ['set count 1', 'get b', 'get c'], ['set c 1', 'get c']],
+    },
+    {
+      when: 'after a state step changed the node, the next step only',
+      steps: [SET('a'), BUMP, SET('b'), SET('c')],
+      execs: [['get a', 'get count'], ['set a 1', 'get a', 'get count'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']],
+    },
+  ])('a step that always changes the node (a restart) reads with its last command: $when', async ({ steps, execs }) => {
     const fleet = batchingFleet(['n1']);
     const n = fleet.node('n1');
     n.store.set('b', '1');
-    const r = await runInMemory(
-      fleet,
-      `name: bump
-hosts: workers
-steps:
-  - {id: a, uses: test.bump, with: {key: count}}
-  - {id: b, uses: test.set, with: {key: b, value: "1"}}
-  - {id: c, uses: test.set, with: {key: c, value: "1"}}
-`,
-    );
+    const r = await runInMemory(fleet, playbook('bump', steps));
     expect(r.summary.exitCode).toBe(0);
     expect(n.store.get('count')).toBe('1');
-    // Only the restart changed the node so far: every step after it is read with it.
-    expect(n.execs).toEqual([['get count', 'get b'], ['set count 1', 'get b', 'get c'], ['set c 1', 'get c']]);
-  });
-
-  it('after a state step changed the node, a restart reads only the next step with its last command', async () => {
-    const fleet = batchingFleet(['n1']);
-    const n = fleet.node('n1');
-    n.store.set('b', '1');
-    const r = await runInMemory(
-      fleet,
-      `name: bump
-hosts: workers
-steps:
-  - {id: a, uses: test.set, with: {key: a, value: "1"}}
-  - {id: r, uses: test.bump, with: {key: count}}
-  - {id: b, uses: test.set, with: {key: b, value: "1"}}
-  - {id: c, uses: test.set, with: {key: c, value: "1"}}
-`,
-    );
-    expect(r.summary.exitCode).toBe(0);
-    expect(n.execs).toEqual([['get a', 'get count'], ['set a 1', 'get a', 'get count'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']]);
+    expect(n.execs).toEqual(execs);
   });
 
   it('after a step changes the node, the steps after it read it again: a step made redundant is not applied', async () => {
