@@ -149,9 +149,12 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
   let onlyActions = true;
   return async (index: number, position: number): Promise<LaneStep> => {
     const s = await (resolving[index] as Promise<ResolvedStep>).catch(() => resolve(deps, order[position]!.step, index));
-    const next = (early: boolean | undefined): ResolvedStep | undefined => {
-      const n = after(position)[0];
-      return n && (!early || n.remote.host === s.remote.host) ? n : undefined;
+    // The steps after this one on its host, up to the first on another: what may be read with its
+    // last command (a read on another host would not wait for that command).
+    const sameHostAfter = (): ResolvedStep[] => {
+      const rest = after(position);
+      const other = rest.findIndex((n) => n.remote.host !== s.remote.host);
+      return other < 0 ? rest : rest.slice(0, other);
     };
     return {
       ...s,
@@ -162,15 +165,9 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
         ahead.changed();
         node.clear();
       },
-      readAfter: (early) => ahead.after(s, next(early)),
-      readNext: () => {
-        // The steps after it on the same host, up to one on another: all of them when only actions
-        // changed the node so far (a node with nothing to do but a restart), else the next.
-        const rest = after(position);
-        const other = rest.findIndex((n) => n.remote.host !== s.remote.host);
-        const same = other < 0 ? rest : rest.slice(0, other);
-        ahead.readAgain(onlyActions ? same : same.slice(0, 1));
-      },
+      readAfter: (early) => ahead.after(s, (early ? sameHostAfter() : after(position))[0]),
+      // All of them when only actions changed the node so far (nothing to do but a restart), else the next.
+      readNext: () => ahead.readAgain(onlyActions ? sameHostAfter() : sameHostAfter().slice(0, 1)),
       batched: batched(s.remote),
     };
   };

@@ -4,7 +4,8 @@
  * Read-only commands without stdin; and a step's last change (ExecOptions.last), which leads the
  * reads issued after it (its convergence check, the next step's facts) in one exec: they run
  * after it, and anything else queued with it, or not batched (a socket, a write), waits until it
- * is done. Any other command goes straight through. A transport that cannot batch (local, in-memory) runs each command as it comes.
+ * is done. Any other command goes straight through. A transport that cannot batch (local,
+ * in-memory) runs each command as it comes.
  */
 import type { Duplex } from 'node:stream';
 import { CommandError } from '../errors.js';
@@ -154,9 +155,10 @@ export class BatchingRemote implements Remote {
     // A change in the batch: its own signal (the step's deadline) kills the exec, and it with it.
     const batchSignal = change?.signal ?? this.signal;
     const options: ExecOptions = { ...(become !== undefined ? { become } : {}), ...(batchSignal ? { signal: batchSignal } : {}) };
-    const distinct = new Map<string, { command: BatchCommand; askers: Queued[] }>();
+    const distinct = new Map<unknown, { command: BatchCommand; askers: Queued[] }>();
     for (const q of group) {
-      const key = q.changes ? `change ${distinct.size}` : JSON.stringify(q.command.argv);
+      // A change is its own entry: its key (the entry itself) matches no other.
+      const key: unknown = q.changes ? q : JSON.stringify(q.command.argv);
       const seen = distinct.get(key);
       if (!seen) distinct.set(key, { command: q.command, askers: [q] });
       else {
