@@ -16,17 +16,27 @@ import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.
 
 const run = promisify(execFile);
 
+/** Runs a command locally with the given stdin; a non-zero exit is a result, not a throw. */
+async function runWithStdin(cmd: string, args: string[], stdin: string): Promise<ExecResult> {
+  const child = run(cmd, args);
+  // A script that fails before it reads its stdin (mkdir under a file) closes the pipe: that
+  // EPIPE is the failure its exit code reports, as sshd discards the bytes over SSH.
+  child.child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+  child.child.stdin?.end(stdin);
+  return child.then(
+    (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
 /** Runs the batch with /bin/sh as an SSH exec would, and parses it. */
 async function batch(commands: BatchCommand[]): Promise<Array<ExecResult | Error>> {
   const nonce = '0123456789abcdef';
   const started = Date.now();
   const stdin = commands.find((c) => c.stdin !== undefined)?.stdin;
-  const child = run('sh', ['-c', batchScript(commands, nonce)]);
-  child.child.stdin?.end(stdin ?? '');
-  const r = await child.then(
-    (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+  const r = await runWithStdin('sh', ['-c', batchScript(commands, nonce)], stdin ?? '');
   return parseBatch(commands, nonce, r, 'local', Date.now() - started);
 }
 
@@ -153,12 +163,7 @@ class Recorder implements Remote, BatchingTransport {
 /** Runs writeFileArgv's script with /bin/sh, the contents on stdin, as an SSH exec would. */
 async function written(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<ExecResult> {
   const [cmd, ...args] = writeFileArgv(path, options);
-  const child = run(cmd as string, args);
-  child.child.stdin?.end(content);
-  return child.then(
-    (x) => ({ code: 0, stdout: x.stdout, stderr: x.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+  return runWithStdin(cmd as string, args, content);
 }
 
 describe('writing a file (writeFileArgv, what every node runs)', () => {
