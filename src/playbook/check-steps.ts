@@ -28,13 +28,15 @@ export function checkSteps(
   problems: ProblemList,
 ): CheckedStep[] {
   if (!Array.isArray(steps)) return [];
+  const ids = steps.map((step, index) => (!isRecord(step) ? '' : typeof step.id === 'string' ? step.id : defaultStepId(index, step.uses)));
   const checked = steps.map((step, index): CheckedStep => {
     const path = ['steps', index];
     if (!isRecord(step)) return { id: '', when: undefined };
     checkUses(step, path, stepTypes, locator, problems);
     checkTemplates(step.with, [...path, 'with'], problems);
-    const when = 'when' in step ? checkCondition(step.when, [...path, 'when'], problems, facts) : undefined;
-    return { id: typeof step.id === 'string' ? step.id : defaultStepId(index, step.uses), when };
+    const place = { before: ids.slice(0, index), all: ids, preflight: step.preflight === true };
+    const when = 'when' in step ? checkCondition(step.when, [...path, 'when'], problems, facts, place) : undefined;
+    return { id: ids[index] as string, when };
   });
   checkUniqueIds(steps, checked, problems);
   return checked;

@@ -9,16 +9,24 @@ import { operatorProblem, unknownFactMessage, valueProblem } from './fact-tests.
 import { describeFound } from './input/describe.js';
 import { type FieldPath, isRecord } from './input/field-path.js';
 import type { ProblemList } from './input/problem-list.js';
-import { unknownKeyMessage } from './input/suggest.js';
+import { closestMatch, unknownKeyMessage } from './input/suggest.js';
 import { hasTemplate, parseTemplate } from './templates.js';
-import type { Condition, LeafCondition } from './types.js';
+import type { ChangedCondition, Condition, LeafCondition } from './types.js';
 
 export const conditionOperators = ['equals', 'notEquals', 'in', 'satisfies', 'matches', 'exists', 'contains'] as const;
 export type ConditionOperator = (typeof conditionOperators)[number];
 const subjects = ['fact', 'var'] as const;
 const combinators = ['all', 'any', 'not'] as const;
 const subjectPath = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
-const conditionShape = "a condition: {fact: <path>, <operator>: <value>}, or {all: [...]}, {any: [...]}, {not: {...}}";
+const conditionShape = "a condition: {fact: <path>, <operator>: <value>}, {changed: <step id or ids>}, or {all: [...]}, {any: [...]}, {not: {...}}";
+
+/** Where the condition sits, for `changed:`: the ids of the steps before it, and of all steps. */
+export interface StepPlace {
+  before: readonly string[];
+  all: readonly string[];
+  /** A `preflight:` step is checked before the node's first step: nothing has changed yet. */
+  preflight: boolean;
+}
 
 type Scalar = string | number | boolean;
 
@@ -26,7 +34,7 @@ type Scalar = string | number | boolean;
  * The condition at `path`, or undefined when it has problems (added to `problems`). Fact names
  * must be in `facts`, and each test must fit the fact's type.
  */
-export function checkCondition(value: unknown, path: FieldPath, problems: ProblemList, facts: FactLookup): Condition | undefined {
+export function checkCondition(value: unknown, path: FieldPath, problems: ProblemList, facts: FactLookup, place: StepPlace): Condition | undefined {
   if (!isRecord(value)) {
     problems.add(path, `must be ${conditionShape} (found ${describeFound(value)})`);
     return undefined;
@@ -37,8 +45,41 @@ export function checkCondition(value: unknown, path: FieldPath, problems: Proble
     return undefined;
   }
   const combinator = combinators.find((c) => keys.includes(c));
-  if (combinator) return checkCombinator(value, combinator, path, problems, facts);
+  if (combinator) return checkCombinator(value, combinator, path, problems, facts, place);
+  if (keys.includes('changed')) return checkChanged(value, path, problems, place);
   return checkLeaf(value, path, problems, facts);
+}
+
+/** `{changed: id}` or `{changed: [ids]}`: steps before this one, each named once. */
+function checkChanged(value: Record<string, unknown>, path: FieldPath, problems: ProblemList, place: StepPlace): ChangedCondition | undefined {
+  const before = problems.count;
+  for (const key of Object.keys(value).filter((k) => k !== 'changed')) {
+    problems.add([...path, key], `'${key}' cannot sit next to 'changed' in one map; combine tests with 'all' or 'any'`, { target: 'key', field: path });
+  }
+  const at = [...path, 'changed'];
+  const operand = value.changed;
+  const ids = typeof operand === 'string' ? [operand] : Array.isArray(operand) && operand.length > 0 ? operand : undefined;
+  if (!ids) {
+    problems.add(at, `must be a step id or a non-empty list of step ids (found ${describeFound(operand)})`);
+    return undefined;
+  }
+  if (place.preflight) {
+    problems.add(at, "a preflight step is checked before the node's first step, when no step has changed anything yet; drop 'preflight' or test facts instead");
+  }
+  ids.forEach((id: unknown, i) => {
+    const itemAt = typeof operand === 'string' ? at : [...at, i];
+    if (typeof id !== 'string') problems.add(itemAt, `must be a step id (found ${describeFound(id)})`);
+    else if (place.before.includes(id)) {
+      if (ids.indexOf(id) !== i) problems.add(itemAt, `'${id}' is listed twice`);
+    } else if (place.all.includes(id)) {
+      const where = place.all[place.before.length] === id ? 'is this step' : 'comes after this step';
+      problems.add(itemAt, `'${id}' ${where}; 'changed' asks what an earlier step did`);
+    } else {
+      const match = closestMatch(id, [...place.before]);
+      problems.add(itemAt, `no step before this one has the id '${id}'${match !== undefined ? ` (did you mean '${match}'?)` : ''}`);
+    }
+  });
+  return problems.count === before ? { changed: ids as string[] } : undefined;
 }
 
 function checkCombinator(
@@ -47,6 +88,7 @@ function checkCombinator(
   path: FieldPath,
   problems: ProblemList,
   facts: FactLookup,
+  place: StepPlace,
 ): Condition | undefined {
   const strays = Object.keys(value).filter((k) => k !== combinator);
   for (const key of strays) {
@@ -57,14 +99,14 @@ function checkCombinator(
   }
   const inner = value[combinator];
   if (combinator === 'not') {
-    const condition = checkCondition(inner, [...path, 'not'], problems, facts);
+    const condition = checkCondition(inner, [...path, 'not'], problems, facts, place);
     return condition && strays.length === 0 ? { not: condition } : undefined;
   }
   if (!Array.isArray(inner) || inner.length === 0) {
     problems.add([...path, combinator], `must be a non-empty list of conditions (found ${describeFound(inner)})`);
     return undefined;
   }
-  const items = inner.map((item, index) => checkCondition(item, [...path, combinator, index], problems, facts));
+  const items = inner.map((item, index) => checkCondition(item, [...path, combinator, index], problems, facts, place));
   if (strays.length > 0 || items.some((c) => c === undefined)) return undefined;
   const conditions = items as Condition[];
   return combinator === 'all' ? { all: conditions } : { any: conditions };
@@ -76,7 +118,7 @@ function strayHint(combinator: string): string {
 
 function checkLeaf(value: Record<string, unknown>, path: FieldPath, problems: ProblemList, facts: FactLookup): LeafCondition | undefined {
   const before = problems.count;
-  const known: readonly string[] = [...subjects, ...conditionOperators, ...combinators];
+  const known: readonly string[] = [...subjects, ...conditionOperators, ...combinators, 'changed'];
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   const expected = `expected fact or var, and one of ${conditionOperators.join(', ')}`;
   for (const key of unknown) {

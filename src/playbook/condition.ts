@@ -15,20 +15,31 @@ export interface ConditionResult {
 
 type Scalar = string | number | boolean;
 
-/**
- * `facts` is read by dotted path (`runtime.name`); `vars` (as from varsFor) serve `var:` tests
- * and `{{ refs }}` in operands. A missing fact or var makes a test false, with the reason that
- * it is unknown; only `exists: false` is true for it.
- */
-export function evaluateCondition(cond: Condition, facts: unknown, vars: Record<string, unknown>): ConditionResult {
-  return evaluate(cond, facts, new VarResolver(vars));
+/** What an earlier step did to the node in this run: `unsure` when an earlier pass left it mid-way. */
+export type StepChange = 'changed' | 'unsure' | 'unchanged';
+
+/** For `changed:` tests: what each earlier step did; `planned` when it is what a plan predicts. */
+export interface StepChanges {
+  of(id: string): StepChange;
+  planned?: boolean;
 }
 
-function evaluate(cond: Condition, facts: unknown, vars: VarResolver): ConditionResult {
+const noChanges: StepChanges = { of: () => 'unchanged' };
+
+/**
+ * `facts` is read by dotted path (`runtime.name`); `vars` (as from varsFor) serve `var:` tests
+ * and `{{ refs }}` in operands; `changes`, `changed:` tests. A missing fact or var makes a test
+ * false, with the reason that it is unknown; only `exists: false` is true for it.
+ */
+export function evaluateCondition(cond: Condition, facts: unknown, vars: Record<string, unknown>, changes: StepChanges = noChanges): ConditionResult {
+  return evaluate(cond, facts, new VarResolver(vars), changes);
+}
+
+function evaluate(cond: Condition, facts: unknown, vars: VarResolver, changes: StepChanges): ConditionResult {
   if ('all' in cond) {
     const results: ConditionResult[] = [];
     for (const item of cond.all) {
-      const outcome = evaluate(item, facts, vars);
+      const outcome = evaluate(item, facts, vars, changes);
       if (!outcome.result) return outcome;
       results.push(outcome);
     }
@@ -37,17 +48,30 @@ function evaluate(cond: Condition, facts: unknown, vars: VarResolver): Condition
   if ('any' in cond) {
     const results: ConditionResult[] = [];
     for (const item of cond.any) {
-      const outcome = evaluate(item, facts, vars);
+      const outcome = evaluate(item, facts, vars, changes);
       if (outcome.result) return outcome;
       results.push(outcome);
     }
     return { result: false, reason: results.map((r) => r.reason).join(' and ') };
   }
   if ('not' in cond) {
-    const inner = evaluate(cond.not, facts, vars);
+    const inner = evaluate(cond.not, facts, vars, changes);
     return { result: !inner.result, reason: inner.reason };
   }
+  if ('changed' in cond) return evaluateChanged(cond.changed, changes);
   return evaluateLeaf(cond, facts, vars);
+}
+
+/** True when one of the steps changed the node (or may have); the reason names it, or all of them. */
+function evaluateChanged(ids: readonly string[], changes: StepChanges): ConditionResult {
+  for (const id of ids) {
+    const change = changes.of(id);
+    if (change === 'changed') return { result: true, reason: `${id} ${changes.planned ? 'would change' : 'changed'} the node` };
+    if (change === 'unsure') return { result: true, reason: `${id} was cut short in an earlier pass and may have changed the node` };
+  }
+  const subject = ids.length === 1 ? (ids[0] as string) : `none of ${ids.join(', ')}`;
+  const verb = ids.length === 1 ? (changes.planned ? 'would not change' : 'did not change') : changes.planned ? 'would change' : 'changed';
+  return { result: false, reason: `${subject} ${verb} the node` };
 }
 
 function evaluateLeaf(leaf: LeafCondition, facts: unknown, vars: VarResolver): ConditionResult {
@@ -115,6 +139,7 @@ export function conditionFacts(cond: Condition): string[] {
   if ('all' in cond) return cond.all.flatMap(conditionFacts);
   if ('any' in cond) return cond.any.flatMap(conditionFacts);
   if ('not' in cond) return conditionFacts(cond.not);
+  if ('changed' in cond) return [];
   return cond.fact !== undefined ? [cond.fact] : [];
 }
 

@@ -22,6 +22,7 @@ function conditionVars(cond: Condition | undefined, out: Set<string>): void {
   if ('all' in cond) cond.all.forEach((c) => conditionVars(c, out));
   else if ('any' in cond) cond.any.forEach((c) => conditionVars(c, out));
   else if ('not' in cond) conditionVars(cond.not, out);
+  else if ('changed' in cond) return;
   else if (cond.var !== undefined) out.add(cond.var.split('.')[0] as string);
 }
 

@@ -5,7 +5,18 @@ export type Condition =
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition }
+  | ChangedCondition
   | LeafCondition;
+
+/**
+ * True when one of these earlier steps changed this node in this run (a handler: restart a unit
+ * only when its config changed). On resume, a change made in an earlier pass counts, and so does
+ * a step that an earlier pass left mid-way (it may have changed the node); a change rolled back
+ * does not.
+ */
+export interface ChangedCondition {
+  changed: string[];
+}
 
 export interface LeafCondition {
   /** Dotted fact path, e.g. `runtime.name`, `kubelet.version`. Exactly one of fact / var. */

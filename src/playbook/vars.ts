@@ -215,6 +215,7 @@ function checkConditionVars(cond: Condition, path: FieldPath, resolver: VarResol
   if ('all' in cond) return cond.all.forEach((c, i) => checkConditionVars(c, [...path, 'all', i], resolver, problems));
   if ('any' in cond) return cond.any.forEach((c, i) => checkConditionVars(c, [...path, 'any', i], resolver, problems));
   if ('not' in cond) return checkConditionVars(cond.not, [...path, 'not'], resolver, problems);
+  if ('changed' in cond) return; // step ids, checked when the playbook loads
 
   if (cond.var !== undefined && cond.exists === undefined) {
     try {

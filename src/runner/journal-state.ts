@@ -19,6 +19,8 @@ export interface NodeJournalState {
   done: Set<string>;
   /** A step.start with no end yet (crash or kill mid-step). */
   inFlight: Set<string>;
+  /** Steps whose last attempt failed and that have not been done since: they may have changed the node part-way. */
+  failed: Set<string>;
   /** Changes applied and not rolled back, oldest first. */
   applied: AppliedChange[];
   /** Index into `applied` of the last change that is a rollback point; -1 when none. */
@@ -40,7 +42,7 @@ export interface RunJournalState {
 }
 
 function emptyNode(host: string): NodeJournalState {
-  return { host, done: new Set(), inFlight: new Set(), applied: [], lastCheckpoint: -1, status: 'pending', error: undefined, cordon: undefined };
+  return { host, done: new Set(), inFlight: new Set(), failed: new Set(), applied: [], lastCheckpoint: -1, status: 'pending', error: undefined, cordon: undefined };
 }
 
 /** A state to fold events into, starting from a run.start. */
@@ -75,6 +77,7 @@ export function applyEvent(state: RunJournalState, e: RunEvent): void {
     case 'step.done': {
       const n = node(e.host);
       n.inFlight.delete(e.step);
+      n.failed.delete(e.step);
       n.done.add(e.step);
       if (e.cordon) n.cordon = e.cordon;
       if (e.status === 'changed') {
@@ -83,9 +86,12 @@ export function applyEvent(state: RunJournalState, e: RunEvent): void {
       if (e.checkpoint) n.lastCheckpoint = n.applied.length - 1;
       break;
     }
-    case 'step.failed':
-      node(e.host).inFlight.delete(e.step);
+    case 'step.failed': {
+      const n = node(e.host);
+      n.inFlight.delete(e.step);
+      n.failed.add(e.step);
       break;
+    }
     case 'rollback.step.done': {
       const n = node(e.host);
       const at = n.applied.findLastIndex((a) => a.step === e.step);

@@ -6,7 +6,7 @@
 import type { FailurePolicy } from '../playbook/types.js';
 import type { Counts, EventInput, FailureKind, NodeOutcome, RunEvent } from './events.js';
 import type { RunJournalState } from './journal-state.js';
-import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
+import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep, type StepEnd } from './lane.js';
 import { changesToUndo, rollbackNode } from './rollback.js';
 import { applyStep, checkStep, StepFailure } from './step-exec.js';
 
@@ -34,8 +34,14 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
   let nodeError: string | undefined;
   let failedKind: FailureKind | undefined;
   let started = 0;
+  // What earlier passes of this run did on the node, as the journal says it before this pass.
+  const earlier = options.state.nodes.get(host);
+  const changedEarlier = new Set(earlier?.applied.map((a) => a.step));
+  // Left mid-way (killed) or failed part-way: the step may have changed the node before it stopped.
+  const cutShort = new Set([...(earlier?.inFlight ?? []), ...(earlier?.failed ?? [])]);
   const mode: LaneMode = {
     changesNodes: true,
+    changedBefore: (id) => (changedEarlier.has(id) ? 'changed' : cutShort.has(id) ? 'unsure' : 'unchanged'),
     stopBefore() {
       const stop = options.stop();
       if (!stop) return false;
@@ -59,7 +65,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
       c.skipped++;
       emit({ type: 'step.done', host, step: s.step.id, index: s.index, status: 'skipped', summary: reason, durationMs: Date.now() - started, attempts: 0 });
     },
-    async applies(s) {
+    async applies(s): Promise<StepEnd> {
       // step.start (and all before it) on disk before the step touches the node.
       await options.durable();
       const outcome = await applyStep({
@@ -95,7 +101,7 @@ export async function applyLane(deps: LaneDeps, options: ApplyLaneOptions): Prom
         attempts: outcome.attempts,
         ...(s.step.checkpoint ? { checkpoint: true } : {}),
       });
-      return true;
+      return outcome.status === 'changed' ? 'changed' : 'unchanged';
     },
     failed(s, err, kind) {
       const k = err instanceof StepFailure ? err.kind : kind;

@@ -10,7 +10,7 @@ import type { StepSpec } from '../playbook/types.js';
 import { emptyProjection } from '../steps/projection.js';
 import type { CheckResult } from '../steps/types.js';
 import { kubeletRefusals } from './kubelet-prediction.js';
-import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep } from './lane.js';
+import { errorText, runLane, type LaneDeps, type LaneMode, type LaneStep, type StepEnd } from './lane.js';
 import type { NodePlan, PlannedStep } from './plan.js';
 import { projectNodeFacts } from './projection-facts.js';
 import { CheckRefused, checkProjected } from './step-exec.js';
@@ -52,7 +52,7 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
     skipped(s, reason) {
       plan.steps.push({ ...base(s), status: 'skip', reason });
     },
-    async applies(s: LaneStep) {
+    async applies(s: LaneStep): Promise<StepEnd> {
       const params = s.params();
       const { check, facts: stepFacts } = await checkProjected({ step: s.step, type: s.type, params, node: deps.node, remote: s.remote, signal: deps.killSignal, facts: s.facts() }, projection);
       let step = planned(base(s), check);
@@ -63,14 +63,13 @@ export async function checkLane(deps: LaneDeps): Promise<NodePlan> {
       plan.steps.push(step);
       if (step.status === 'fail') {
         endedBy = `${s.step.id} would fail`;
-        return false;
+        return 'stop';
       }
-      if (step.status === 'change') {
-        projection.step = s.step.id;
-        if (s.type.predict) s.type.predict(params, stepFacts, projection);
-        else projection.unmodeled.push(s.step.id);
-      }
-      return true;
+      if (step.status !== 'change') return 'unchanged';
+      projection.step = s.step.id;
+      if (s.type.predict) s.type.predict(params, stepFacts, projection);
+      else projection.unmodeled.push(s.step.id);
+      return 'changed';
     },
     failed(s, err, kind) {
       if (kind === 'transport') {

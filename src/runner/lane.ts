@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { NodeFacts } from '../facts/node.js';
 import { probesFor, type FactProbe } from '../facts/registry.js';
 import type { InventoryHost } from '../inventory/types.js';
-import { conditionFacts, evaluateCondition } from '../playbook/condition.js';
+import { conditionFacts, evaluateCondition, type StepChange, type StepChanges } from '../playbook/condition.js';
 import type { Playbook, StepSpec } from '../playbook/types.js';
 import { resolveStepParams, stepTitle, varsFor } from '../playbook/vars.js';
 import type { AnyStepType } from '../steps/types.js';
@@ -81,15 +81,20 @@ export interface LaneMode {
   starting?(s: LaneStep): void;
   /** A step whose `when:` says it does not apply. */
   skipped(s: LaneStep, reason: string): void;
-  /** A step that applies: check it (and in apply mode apply it). False ends the node. */
-  applies(s: LaneStep): Promise<boolean>;
+  /** A step that applies: check it (and in apply mode apply it); what it did, or `stop` to end the node. */
+  applies(s: LaneStep): Promise<StepEnd>;
   /** A step that could not be run: the error, classified. Ends the node. */
   failed(s: { step: StepSpec; index: number; via?: string }, error: unknown, kind: FailureKind): void;
   /** Steps done in an earlier pass of this run (resume): re-checked, never applied again. */
   doneBefore?(s: LaneStep): Promise<void> | undefined;
+  /** What a step did to the node in an earlier pass of this run (resume), for `changed:`. */
+  changedBefore?(id: string): StepChange;
   /** The mode changes nodes (run, resume): facts are read a step or two ahead, not all at once. */
   changesNodes?: boolean;
 }
+
+/** How a step that applied ended: it changed the node (check mode: it would), it did not, or the node stops here. */
+export type StepEnd = 'changed' | 'unchanged' | 'stop';
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -177,14 +182,26 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
 export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<string> = new Set()): Promise<void> {
   const vars = varsFor(deps.playbook, deps.node, deps.extraVars);
   const order = sequence(deps.playbook, (id) => done.has(id));
-  const whenProbes = order.map(({ step }) => (step.when ? probesFor(['hostname', ...conditionFacts(step.when)]) : new Set<FactProbe>()));
+  // A `when:` that tests no fact (only `changed:`) reads nothing from the node.
+  const whenProbes = order.map(({ step }) => {
+    const facts = step.when ? conditionFacts(step.when) : [];
+    return facts.length ? probesFor(['hostname', ...facts]) : new Set<FactProbe>();
+  });
   // What the `when:`s from each position to the end read.
   const probesFrom = whenProbes.map((_, i) => new Set(whenProbes.slice(i).flatMap((p) => [...p])));
   const node = new NodeFactsCache((asked) => deps.readFacts(deps.resolver.node(deps.node), asked, { signal: deps.killSignal, timeoutMs: 60_000 }));
+  // The steps that changed the node in this pass (check mode: would change it).
+  const changedHere = new Set<string>();
+  const changes: StepChanges = {
+    of: (id) => (changedHere.has(id) ? 'changed' : (mode.changedBefore?.(id) ?? 'unchanged')),
+    planned: mode.changesNodes !== true,
+  };
   const whenSkip = async (step: StepSpec, position: number): Promise<string | undefined> => {
     if (!step.when) return undefined;
-    const asIs = await node.get(whenProbes[position] as Set<FactProbe>, probesFrom[position]);
-    const verdict = evaluateCondition(step.when, mode.view ? mode.view(asIs) : asIs, vars);
+    const probes = whenProbes[position] as Set<FactProbe>;
+    const asIs = probes.size ? await node.get(probes, probesFrom[position]) : undefined;
+    const seen = asIs && mode.view ? mode.view(asIs) : (asIs ?? {});
+    const verdict = evaluateCondition(step.when, seen, vars, changes);
     return verdict.result ? undefined : `when: ${verdict.reason}`;
   };
   const laneStep = lookahead(deps, order, mode.changesNodes === true, node);
@@ -210,7 +227,9 @@ export async function runLane(deps: LaneDeps, mode: LaneMode, done: ReadonlySet<
         mode.skipped(s, reason);
         continue;
       }
-      if (!(await mode.applies(s))) return;
+      const end = await mode.applies(s);
+      if (end === 'stop') return;
+      if (end === 'changed') changedHere.add(step.id);
     } catch (err) {
       mode.failed({ step, index, ...(s?.via ? { via: s.via } : {}) }, err, classify(err));
       return;

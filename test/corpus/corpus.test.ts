@@ -78,7 +78,10 @@ describe('good examples', () => {
   it('loads the playbook that uses every feature, and it fits the inventory', async () => {
     const run = await validatePlaybook(playbookFile, { stepTypes: fakeStepTypes, inventoryFile: hostsFile, inventoryOptions });
     expect(run.hosts?.map((h) => h.name)).toEqual(['cp-1', 'node-1', 'node-2']);
-    expect(run.playbook.steps).toHaveLength(8);
+    expect(run.playbook.steps).toHaveLength(9);
+    expect(run.playbook.steps.find((s) => s.id === 'restart-containerd')?.when).toEqual({
+      all: [{ changed: ['config', 'drop-flag'] }, { not: { changed: ['install'] } }],
+    });
     const inventory = await loadInventory(hostsFile, inventoryOptions);
     expect(findInventoryProblems(run.playbook, inventory)).toEqual([]);
     expect(findPlaybookVarProblems(run.playbook, inventory.hosts, {}, { stepTypes: fakeStepTypes })).toEqual([]);

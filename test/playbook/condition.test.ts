@@ -128,3 +128,34 @@ describe('readPath', () => {
     expect(readPath({ a: 1 }, 'a.b')).toBeUndefined();
   });
 });
+
+describe('changed: what earlier steps did to the node in this run', () => {
+  const did = { config: 'changed', flags: 'unchanged', killed: 'unsure' } as const;
+  const changes = (planned = false) => ({ of: (id: string) => did[id as keyof typeof did] ?? 'unchanged', planned });
+  const test = (cond: Condition, planned = false) => evaluateCondition(cond, facts, vars, changes(planned));
+
+  it('is true when one of the steps changed the node, and says which', () => {
+    expect(test({ changed: ['flags', 'config'] })).toEqual({ result: true, reason: 'config changed the node' });
+    expect(test({ changed: ['config'] }, true)).toEqual({ result: true, reason: 'config would change the node' });
+  });
+
+  it('is false when none did, naming them', () => {
+    expect(test({ changed: ['flags'] })).toEqual({ result: false, reason: 'flags did not change the node' });
+    expect(test({ changed: ['flags', 'other'] })).toEqual({ result: false, reason: 'none of flags, other changed the node' });
+    expect(test({ changed: ['flags'] }, true)).toEqual({ result: false, reason: 'flags would not change the node' });
+  });
+
+  it('counts a step cut short in an earlier pass as a change: a restart too many beats one missed', () => {
+    expect(test({ changed: ['flags', 'killed'] })).toEqual({ result: true, reason: 'killed was cut short in an earlier pass and may have changed the node' });
+  });
+
+  it('combines with facts and not', () => {
+    expect(test({ all: [{ changed: ['config'] }, { fact: 'runtime.name', equals: 'containerd' }] }).result).toBe(true);
+    expect(test({ not: { changed: ['config'] } }).result).toBe(false);
+    expect(test({ any: [{ changed: ['flags'] }, { fact: 'swap', equals: true }] })).toEqual({ result: false, reason: 'flags did not change the node and swap is false, not true' });
+  });
+
+  it('without a record of changes (nothing has run), nothing changed', () => {
+    expect(evaluateCondition({ changed: ['config'] }, facts, vars)).toEqual({ result: false, reason: 'config did not change the node' });
+  });
+});

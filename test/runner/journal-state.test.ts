@@ -58,6 +58,14 @@ describe('journal state', () => {
     expect(changesToUndo(n1!, { to: 'start' }).map((c) => c.step)).toEqual(['c', 'a']);
   });
 
+  it('keeps the steps whose last attempt failed until they are done (they may have changed the node part-way)', () => {
+    const failed = (step: string, index: number): RunEvent => ({ ts, type: 'step.failed', host: 'n1', step, index, kind: 'step', error: 'boom', durationMs: 1, attempts: 1 });
+    const s = journalState([start, { ts, type: 'step.start', host: 'n1', step: 'a', index: 0 }, failed('a', 0), { ts, type: 'step.start', host: 'n1', step: 'b', index: 1 }, failed('b', 1), done('n1', 'b', 1, 'changed')]);
+    const n1 = s.nodes.get('n1');
+    expect([...(n1?.failed ?? [])]).toEqual(['a']);
+    expect([...(n1?.inFlight ?? [])]).toEqual([]);
+  });
+
   it('forgets changes that were rolled back', () => {
     const s = journalState([
       start,
