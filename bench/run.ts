@@ -21,7 +21,7 @@ import { sshdConfig } from '../test/fleet/seed.js';
 import { CLI } from '../test/support/cli.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { median, nodeCpuMs, sshExecs, timedRun, type ProcessCost } from './measure.js';
-import { ansiblePlaybook, seed, slipwayPlaybook, STEPS, verify } from './remediation.js';
+import { ansiblePlaybook, mainPid, seed, slipwayPlaybook, STEPS, verify } from './remediation.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,14 +78,15 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const tool of tools) {
         const slot = `${tool.replace(/[^a-z0-9]+/g, '-')}-${round}`.replace(/-+/g, '-');
-        await Promise.all(workers.map((n) => seed(n, slot)));
+        const pids = await Promise.all(workers.map((n) => seed(n, slot)));
         const r = results.get(tool) ?? { first: [], noop: [] };
         results.set(tool, r);
         for (const pass of ['first', 'noop'] as const) {
           r[pass].push(await measured(workers, proxies, () => runTool(tool, slot, inventory, fleet.dir, work, env)));
-          for (const n of workers) {
-            const why = await verify(n, slot);
+          for (const [i, n] of workers.entries()) {
+            const why = await verify(n, slot, { before: pids[i] as string, restarted: pass === 'first' });
             if (why) throw new Error(`${tool} (${pass} run): ${n.name}: ${why}`);
+            pids[i] = await mainPid(n, slot);
           }
         }
       }

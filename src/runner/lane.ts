@@ -163,7 +163,7 @@ function lookahead(deps: LaneDeps, order: ReadonlyArray<{ step: StepSpec; index:
     };
     return {
       ...s,
-      facts: () => ahead.take(s, () => after(position)),
+      facts: () => ahead.take(s, () => after(position), sameHostAfter),
       nodeFacts: (probes) => node.get(probes),
       changing: () => {
         if (!s.type.alwaysChanges?.(s.params())) onlyActions = false;

@@ -24,12 +24,12 @@ function batchingFleet(names: string[]): MemoryFleet {
 }
 
 describe('facts read ahead, on a remote that batches', () => {
-  it('a node with nothing to do is checked in two execs: the first two steps, then every step left', async () => {
+  it('a node with nothing to do is checked in one exec: every step on its host', async () => {
     const fleet = batchingFleet(['n1', 'n2']);
     for (const n of fleet.nodes) for (const k of 'abcde') n.store.set(k, '1');
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
-    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b'], ['get c', 'get d', 'get e']]);
+    for (const n of fleet.nodes) expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e']]);
   });
 
   it('a changing step costs one exec: its last command, then its convergence read with the next step\'s facts', async () => {
@@ -37,7 +37,7 @@ describe('facts read ahead, on a remote that batches', () => {
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
     expect(fleet.node('n1').execs).toEqual([
-      ['get a', 'get b'],
+      ['get a', 'get b', 'get c', 'get d', 'get e'],
       ['set a 1', 'get a', 'get b'],
       ['set b 1', 'get b', 'get c'],
       ['set c 1', 'get c', 'get d'],
@@ -55,7 +55,7 @@ describe('facts read ahead, on a remote that batches', () => {
     const r = await runInMemory(fleet, FIVE.replace('{key: a, value: "1"}', '{key: a, value: "1"}, retries: 1'));
     expect(r.summary.exitCode).toBe(0);
     expect(n.log.slice(0, 1)).toEqual(['apply a=1']);
-    expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b'], ['set a 1', 'get a', 'get b'], ['get a'], ['set a 1', 'get a', 'get b']]);
+    expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b', 'get c', 'get d', 'get e'], ['set a 1', 'get a', 'get b'], ['get a'], ['set a 1', 'get a', 'get b']]);
     const retries = r.events.filter((e) => e.type === 'step.retry');
     expect(retries).toHaveLength(1);
   });
@@ -94,8 +94,9 @@ describe('facts read ahead, on a remote that batches', () => {
     );
     expect(r.summary.exitCode).toBe(0);
     expect(n1.execs).toEqual([['get a'], ['set a 1', 'get a']]);
-    expect(fleet.node('cp').execs).toEqual([['get b'], ['get b'], ['set b 1', 'get b']]);
-    expect(seen).toEqual(['unset', '1', '1']);
+    // cp is not read at the start (the first read takes n1's steps only), nor with a's last command.
+    expect(fleet.node('cp').execs).toEqual([['get b'], ['set b 1', 'get b']]);
+    expect(seen).toEqual(['1', '1']);
   });
 
   it.each([
@@ -103,12 +104,12 @@ describe('facts read ahead, on a remote that batches', () => {
       // Only the restart changed the node so far: every step after it is read with it.
       when: 'only actions changed the node so far, every step left',
       steps: [BUMP, SET('b'), SET('c')],
-      execs: [['get count', 'get b'], ['set count 1', 'get b', 'get c'], ['set c 1', 'get c']],
+      execs: [['get count', 'get b', 'get c'], ['set count 1', 'get b', 'get c'], ['set c 1', 'get c']],
     },
     {
       when: 'after a state step changed the node, the next step only',
       steps: [SET('a'), BUMP, SET('b'), SET('c')],
-      execs: [['get a', 'get count'], ['set a 1', 'get a', 'get count'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']],
+      execs: [['get a', 'get count', 'get b', 'get c'], ['set a 1', 'get a', 'get count'], ['set count 1', 'get b'], ['get c'], ['set c 1', 'get c']],
     },
   ])('a step that always changes the node (a restart) reads with its last command: $when', async ({ steps, execs }) => {
     const fleet = batchingFleet(['n1']);
@@ -144,12 +145,12 @@ steps:
     const n = fleet.node('n1');
     for (const k of 'abcde') n.store.set(k, '1');
     n.store.set('c', '0');
-    n.failBatches = 2; // the first two steps' read, and every step left after them
+    n.failBatches = 1; // the first read: every step on the node
     const r = await runInMemory(fleet, FIVE);
     expect(r.summary.exitCode).toBe(0);
     expect(n.log).toEqual(['apply c=1']);
-    expect(n.execs.slice(0, 4)).toEqual([['get a', 'get b'], ['get a'], ['get b'], ['get c', 'get d', 'get e']]);
-    expect(n.execs.slice(4, 6)).toEqual([['get c'], ['set c 1', 'get c', 'get d']]);
+    // Each step whose read ahead failed reads the node itself; c's last command carries its own read and d's.
+    expect(n.execs).toEqual([['get a', 'get b', 'get c', 'get d', 'get e'], ['get a'], ['get b'], ['get c'], ['set c 1', 'get c', 'get d'], ['get e']]);
   });
 
   it('a plan reads every step of a node in one exec', async () => {
@@ -194,12 +195,14 @@ describe('FactsAhead', () => {
     expect(reads).toEqual([[0, 1, 2, 3], [2, 3]]);
   });
 
-  it('a run starts with the step at hand and the next, and reads every step left once one needed nothing', async () => {
+  it("a run starts with every step on the first step's host; after a change, the step at hand and the next; then every step left", async () => {
     const { ahead, reads } = recording(true);
-    await ahead.take(steps[0]!, rest(0));
-    await ahead.take(steps[1]!, rest(1));
-    await ahead.take(steps[2]!, rest(2));
-    expect(reads).toEqual([[0, 1], [2, 3]]);
+    const sameHost = (i: number) => () => steps.slice(i + 1, 2); // steps 0 and 1 on one host, 2 and 3 on another
+    await ahead.take(steps[0]!, rest(0), sameHost(0));
+    ahead.changed();
+    await ahead.take(steps[1]!, rest(1), sameHost(1));
+    await ahead.take(steps[3]!, rest(3), sameHost(3));
+    expect(reads).toEqual([[0, 1], [1, 2], [3]]);
   });
 
   it('a read made before a change is not handed out after it', async () => {
