@@ -172,6 +172,6 @@ describe('the good examples', () => {
     const withInventory = await cli(['validate', goodPlaybook, '-i', goodInventory]);
     expect(withInventory.stderr).toBe('');
     expect(withInventory.code).toBe(0);
-    expect(withInventory.stdout).toBe(`${goodPlaybook}: ok (8 steps; 3 hosts selected from ${goodInventory})\n`);
+    expect(withInventory.stdout).toBe(`${goodPlaybook}: ok (9 steps; 3 hosts selected from ${goodInventory})\n`);
   });
 });

@@ -31,6 +31,8 @@ export class MemoryNode {
   readonly failures = new Map<string, number>();
   /** How long each apply takes (a slow node). */
   delayMs = 0;
+  /** Each apply waits for this first (a node held until the test lets it go). */
+  hold: Promise<void> | undefined;
   /** Remotes to this node take several commands in one exec (execBatch), as SSH does. */
   batching = false;
   /** How many more batches fail as a whole (the connection dropped mid-batch). */
@@ -67,6 +69,7 @@ class MemoryRemote implements Remote {
         node.failures.set(key, left - 1);
         return { code: 1, stdout: '', stderr: `cannot set ${key}` };
       }
+      if (node.hold) await node.hold;
       if (node.delayMs) await new Promise((r) => setTimeout(r, node.delayMs));
       node.log.push(`apply ${key}=${value}`);
       node.store.set(key, value);

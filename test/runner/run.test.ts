@@ -321,9 +321,12 @@ describe('a window instead of batches (maxUnavailable)', () => {
 
   it('at most 2 in flight; a new node starts as soon as one ends, so a slow node holds back no one', async () => {
     const fleet = new MemoryFleet(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
-    fleet.node('n1').delayMs = 120;
+    // n1 is held until the last of the others has ended: the order below does not depend on timing.
+    let release = (): void => undefined;
+    fleet.node('n1').hold = new Promise<void>((resolve) => (release = resolve));
     for (const n of ['n2', 'n3', 'n4', 'n5', 'n6']) fleet.node(n).delayMs = 10;
-    const r = await run(fleet, `name: t\nrolling: {maxUnavailable: 2}\n${ONE}`);
+    const letN1Go = (e: RunEvent): void => (e.type === 'node.end' && e.host === 'n6' ? release() : undefined);
+    const r = await run(fleet, `name: t\nrolling: {maxUnavailable: 2}\n${ONE}`, { listeners: [letN1Go] });
     expect(r.summary.status).toBe('succeeded');
     const { max, moments } = inFlight(r.events);
     expect(max).toBe(2);
