@@ -45,7 +45,7 @@ export interface Remote {
   run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** File contents, or null when the file does not exist. */
   readFile(path: string): Promise<string | null>;
-  /** Atomic write: temp file in the same directory, then rename. */
+  /** Atomic write: temp file in the same directory, then rename; missing parent directories are created (as `mkdir -p`). */
   writeFile(path: string, content: string, options?: WriteOptions): Promise<void>;
   /** A byte stream to a unix socket on the host (SSH streamlocal forwarding). */
   openUnixSocket(path: string): Promise<Duplex>;

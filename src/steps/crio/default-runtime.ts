@@ -320,10 +320,8 @@ export const crioDefaultRuntimeStep: StepType<CrioDefaultRuntimeParams, CrioDefa
       previous: facts.dropIn,
       afterSha256: sha256(plan.wanted),
     };
-    if (!plan.dropInOk) {
-      await remote.run(['mkdir', '-p', '--', dirname(facts.dropInPath)], execOptions(ctx));
-      await remote.writeFile(facts.dropInPath, plan.wanted, facts.dropIn === null ? { mode: 0o644 } : {});
-    }
+    // The write creates crio.conf.d when it is missing (Remote.writeFile): no mkdir of its own.
+    if (!plan.dropInOk) await remote.writeFile(facts.dropInPath, plan.wanted, facts.dropIn === null ? { mode: 0o644 } : {});
     // The pin must show in the merged configuration; if a later file overrides it, say so and undo.
     const after = planDefaultRuntime(params, await readFacts(ctx, params));
     if (!after.effectiveOk) {

@@ -136,7 +136,11 @@ class WithCrio implements Remote {
   readonly host = 'node-1';
   readonly local = new LocalRemote({ host: 'node-1' });
   crioConfig: (() => ExecResult) | undefined;
+  /** Every command sent (exec and run), and every file written, in order. */
+  readonly sent: string[][] = [];
+  readonly writes: string[] = [];
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    this.sent.push([...argv]);
     if (argv[0] === 'crio') {
       const answer = argv.at(-1) === 'config' && argv[1] !== 'status' ? this.crioConfig?.() : undefined;
       return Promise.resolve(answer ?? { code: 127, stdout: '', stderr: 'crio: command not found\n' });
@@ -144,12 +148,14 @@ class WithCrio implements Remote {
     return this.local.exec(argv, options);
   }
   run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    this.sent.push([...argv]);
     return this.local.run(argv, options);
   }
   readFile(path: string): Promise<string | null> {
     return this.local.readFile(path);
   }
   writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void> {
+    this.writes.push(path);
     return this.local.writeFile(path, content, options);
   }
   openUnixSocket(): never {
@@ -194,6 +200,24 @@ describe('crio.defaultRuntime on real files', () => {
     expect((await readdir(confD)).sort()).toEqual(['10-crio.conf']);
     // A second rollback finds it already done.
     await crioDefaultRuntimeStep.rollback(ctx, params, undo);
+  });
+
+  it('creates a missing crio.conf.d with the write itself: apply sends no command but the write', async () => {
+    const remote = new WithCrio();
+    const ctx = contextFor(remote);
+    const missing = join(dir, 'not-yet', 'crio.conf.d');
+    const p = { ...params, configDir: missing };
+    const facts = await crioDefaultRuntimeStep.facts(ctx, p);
+    expect(crioDefaultRuntimeStep.check(p, facts).status).toBe('change');
+    remote.sent.length = 0;
+    remote.writes.length = 0;
+    const undo = await crioDefaultRuntimeStep.apply(ctx, p, facts);
+    expect(undo).toMatchObject({ path: join(missing, '99-slipway-default-runtime.conf'), changed: true, previous: null });
+    expect(remote.writes).toEqual([join(missing, '99-slipway-default-runtime.conf')]);
+    // What apply ran besides the write: only the re-read that proves the pin (find, crio config).
+    expect(remote.sent.map((argv) => argv[0])).not.toContain('mkdir');
+    expect(await readdir(missing)).toEqual(['99-slipway-default-runtime.conf']);
+    expect(crioDefaultRuntimeStep.check(p, await crioDefaultRuntimeStep.facts(ctx, p)).status).toBe('ok');
   });
 
   it('restores a previous drop-in, and leaves alone one edited since', async () => {
