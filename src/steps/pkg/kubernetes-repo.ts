@@ -142,11 +142,13 @@ export const kubernetesRepoStep: StepType<KubernetesRepoParams, KubernetesRepoFa
     const method = facts.files.some((f) => f.path.startsWith('/etc/yum.repos.d/')) ? 'dnf' : 'apt';
     await keepInstalledPackages(ctx, method, await installedKubernetesPackages(ctx, method));
     const undo: FileUndo[] = [];
-    for (const f of facts.files) {
-      if (pointAtMinor(f.content, minorOfVersion(params.version)) === f.content) continue;
+    const minor = minorOfVersion(params.version);
+    const changing = facts.files.filter((f) => pointAtMinor(f.content, minor) !== f.content);
+    for (const [i, f] of changing.entries()) {
       const { backupPath, before } = await backupAndRead(ctx, f.path, params.backup !== false, f.content);
-      const after = pointAtMinor(before, minorOfVersion(params.version));
-      await ctx.remote.writeFile(f.path, after);
+      const after = pointAtMinor(before, minor);
+      // The last file's write is the step's last command: its check rides in the same exec.
+      await ctx.remote.writeFile(f.path, after, { last: i === changing.length - 1 });
       undo.push({ path: f.path, changed: true, existed: true, backupPath, previousSha256: sha256(before), afterSha256: sha256(after) });
     }
     return { files: undo };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ExecOptions, ExecResult, Remote, WriteOptions } from '../../../src/transport/types.js';
+import { contextFor } from '../helpers.js';
 import { isKeptFileOf } from '../../../src/steps/pkg/kept-packages.js';
 import { kubernetesRepoStep, minorOfVersion, minorsIn, parseInstalled, pointAtMinor } from '../../../src/steps/pkg/kubernetes-repo.js';
 
@@ -54,4 +56,53 @@ describe('pkg.kubernetesRepo', () => {
     expect(isKeptFileOf('docker-ce_5%3a24.0.7-1_amd64.deb', 'apt', 'docker-ce', '5:24.0.7-1')).toBe(true);
     expect(isKeptFileOf('kubelet-1.26.15-150500.1.1.x86_64.rpm', 'dnf', 'kubelet', '1.26.15-150500.1.1')).toBe(true);
   });
+
+  it('apply: backs up and rewrites each stale file; only the last write is marked as the step\'s last command', async () => {
+    const remote = new RepoHost();
+    const ctx = contextFor(remote);
+    const files = [
+      { path: '/etc/apt/sources.list.d/kubernetes.list', content: APT },
+      { path: '/etc/apt/sources.list.d/current.list', content: APT.replace('v1.26', 'v1.27') },
+      { path: '/etc/apt/sources.list.d/mirror.list', content: APT.replace('pkgs.k8s.io', 'mirror.example') },
+    ];
+    const undo = await kubernetesRepoStep.apply(ctx, { version: '1.27.16' }, { files });
+    expect(undo.files.map((f) => f.path)).toEqual([files[0]?.path, files[2]?.path]);
+    expect(remote.writes.map((w) => [w.path, w.last === true])).toEqual([
+      [files[0]?.path, false],
+      [files[2]?.path, true],
+    ]);
+    expect(remote.writes.every((w) => w.content.includes('/core:/stable:/v1.27/deb/'))).toBe(true);
+  });
 });
+
+/** A Debian node with kubelet 1.26 installed: answers dpkg-query, apt-get download and the backup's cp + cat; records writes. */
+class RepoHost implements Remote {
+  readonly host = 'node-1';
+  readonly writes: Array<{ path: string; content: string; last?: boolean }> = [];
+  private readonly files = new Map<string, string>([
+    ['/etc/apt/sources.list.d/kubernetes.list', APT],
+    ['/etc/apt/sources.list.d/mirror.list', APT.replace('pkgs.k8s.io', 'mirror.example')],
+  ]);
+  exec(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+    if (argv[0] === 'dpkg-query') return Promise.resolve({ code: 0, stdout: 'installed kubelet 1.26.15-1.1\n', stderr: '' });
+    if (argv[0] === 'sh' && argv.includes('kubelet=1.26.15-1.1')) return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+    if (argv[0] === 'sh' && argv[2]?.startsWith('cp -p')) return Promise.resolve({ code: 0, stdout: this.files.get(argv[4] ?? '') ?? '', stderr: '' });
+    return Promise.resolve({ code: 127, stdout: '', stderr: `${argv[0]}: not expected here\n` });
+  }
+  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.exec(argv, options).then((r) => {
+      if (r.code !== 0) throw new Error(r.stderr);
+      return r;
+    });
+  }
+  writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+    this.writes.push({ path, content, ...(options.last === undefined ? {} : { last: options.last }) });
+    return Promise.resolve();
+  }
+  readFile(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  openUnixSocket(): never {
+    throw new Error('not here');
+  }
+}
