@@ -136,8 +136,9 @@ function newBackups(before: readonly string[], after: readonly string[], prefix:
   return added.length ? `${KUBEADM_TMP}/${added[added.length - 1]}` : null;
 }
 
-async function listTmp(ctx: StepContext): Promise<string[]> {
-  const r = await ctx.remote.exec(['ls', '-1', '--', KUBEADM_TMP], execOptions(ctx));
+/** `last`: the listing after kubeadm is apply's last command (a read: the step's check may share its exec). */
+async function listTmp(ctx: StepContext, last = false): Promise<string[]> {
+  const r = await ctx.remote.exec(['ls', '-1', '--', KUBEADM_TMP], execOptions(ctx, { last }));
   return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
@@ -197,7 +198,7 @@ export const kubeadmUpgradeStep: StepType<KubeadmUpgradeParams, KubeadmUpgradeFa
     } else {
       await runKubeadm(ctx, ['kubeadm', 'upgrade', 'node']);
     }
-    const after = await listTmp(ctx);
+    const after = await listTmp(ctx, true);
     return {
       mode: params.mode,
       manifestsBackup: newBackups(before, after, 'kubeadm-backup-manifests-'),

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
+import { contextFor } from '../helpers.js';
 import { Projection } from '../../../src/steps/projection.js';
 import { cleanKubeadmFlags, FLAGS_ENV, imageTag } from '../../../src/steps/kubeadm/kubeadm.js';
 import { kubeadmUpgradeStep, type KubeadmUpgradeFacts } from '../../../src/steps/kubeadm/upgrade.js';
@@ -76,4 +78,47 @@ describe('kubeadm.upgrade', () => {
     kubeadmUpgradeStep.predict?.(node, cp({ flagsEnv: 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --node-ip=10.0.0.5"\n' }), projection);
     expect(projection.file(FLAGS_ENV, null)).toBe('KUBELET_KUBEADM_ARGS="--node-ip=10.0.0.5"\n');
   });
+
+  it("apply (node mode): kubeadm's backups are found by the listing after it, the one command marked last", async () => {
+    const remote = new KubeadmHost();
+    const undo = await kubeadmUpgradeStep.apply(contextFor(remote), node, cp({ flagsEnv: 'KUBELET_KUBEADM_ARGS="--pod-infra-container-image=x"\n' }));
+    expect(undo.kubeletConfigBackup).toBe('/etc/kubernetes/tmp/kubeadm-kubelet-config-2026-12-04-01-00-00');
+    expect(undo.flagsEnvBackup).not.toBeNull();
+    const marked = remote.sent.filter((c) => c.last).map((c) => c.argv.join(' '));
+    expect(marked).toEqual(['ls -1 -- /etc/kubernetes/tmp']);
+    expect(remote.sent.at(-1)?.last).toBe(true);
+    expect(remote.sent.some((c) => c.argv.join(' ') === 'kubeadm upgrade node' && !c.last)).toBe(true);
+  });
 });
+
+/** A node where `kubeadm upgrade node` leaves a kubelet config backup in kubeadm's tmp dir; records every command. */
+class KubeadmHost implements Remote {
+  readonly host = 'node-1';
+  readonly sent: Array<{ argv: string[]; last: boolean }> = [];
+  private upgraded = false;
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    this.sent.push({ argv: [...argv], last: options?.last === true });
+    const ok = (stdout = ''): Promise<ExecResult> => Promise.resolve({ code: 0, stdout, stderr: '' });
+    if (argv[0] === 'ls') return ok(this.upgraded ? 'kubeadm-kubelet-config-2026-12-04-01-00-00\n' : '');
+    if (argv.join(' ') === 'kubeadm upgrade node') {
+      this.upgraded = true;
+      return ok('[upgrade] The configuration for this node was successfully updated!\n');
+    }
+    if (argv[0] === 'cp') return ok();
+    return Promise.resolve({ code: 127, stdout: '', stderr: `${argv[0]}: not expected here\n` });
+  }
+  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const r = await this.exec(argv, options);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return r;
+  }
+  readFile(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  writeFile(): Promise<void> {
+    return Promise.resolve();
+  }
+  openUnixSocket(): never {
+    throw new Error('not here');
+  }
+}
