@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecOptions, ExecResult, Remote } from '../../../src/transport/types.js';
-import { contextFor } from '../helpers.js';
+import type { ExecOptions, ExecResult } from '../../../src/transport/types.js';
+import { CommandOnlyRemote, contextFor } from '../helpers.js';
 import { Projection } from '../../../src/steps/projection.js';
 import { cleanKubeadmFlags, FLAGS_ENV, imageTag } from '../../../src/steps/kubeadm/kubeadm.js';
 import { kubeadmUpgradeStep, type KubeadmUpgradeFacts } from '../../../src/steps/kubeadm/upgrade.js';
@@ -92,7 +92,7 @@ describe('kubeadm.upgrade', () => {
 });
 
 /** A node where `kubeadm upgrade node` leaves a kubelet config backup in kubeadm's tmp dir; records every command. */
-class KubeadmHost implements Remote {
+class KubeadmHost extends CommandOnlyRemote {
   readonly host = 'node-1';
   readonly sent: Array<{ argv: string[]; last: boolean }> = [];
   private upgraded = false;
@@ -111,14 +111,5 @@ class KubeadmHost implements Remote {
     const r = await this.exec(argv, options);
     if (r.code !== 0) throw new Error(r.stderr);
     return r;
-  }
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  writeFile(): Promise<void> {
-    return Promise.resolve();
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
   }
 }
