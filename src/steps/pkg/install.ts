@@ -301,15 +301,16 @@ function aptInstallArgv(name: string, version: string, held: boolean): string[] 
   ];
 }
 
-async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean): Promise<void> {
+/** `last`: the install is apply's last command (ExecOptions.last); nothing is sent after it. */
+async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean, last: boolean): Promise<void> {
   const opts = execOptions(ctx);
   if (facts.method === 'apt') {
-    await runApt(ctx, aptInstallArgv(name, version, held), opts);
+    await runApt(ctx, aptInstallArgv(name, version, held), execOptions(ctx, { last }));
     return;
   }
   if (held) await ctx.remote.run(['dnf', 'versionlock', 'delete', name], opts);
   const down = facts.installed !== null && compareRpmVersions(facts.installed, version) > 0;
-  await ctx.remote.run(['dnf', down ? 'downgrade' : 'install', '-y', DNF_NO_EXCLUDES, `${name}-${version}`], opts);
+  await ctx.remote.run(['dnf', down ? 'downgrade' : 'install', '-y', DNF_NO_EXCLUDES, `${name}-${version}`], execOptions(ctx, { last }));
 }
 
 /** Installs a package file slipway kept (kept-packages.ts): the previous version, when no repository has it any more. */
@@ -323,10 +324,10 @@ async function installFile(ctx: StepContext, facts: PackageFacts, name: string, 
   await ctx.remote.run(['dnf', 'install', '-y', DNF_NO_EXCLUDES, file], opts);
 }
 
-async function setHold(ctx: StepContext, method: 'apt' | 'dnf', name: string, hold: boolean): Promise<void> {
+async function setHold(ctx: StepContext, method: 'apt' | 'dnf', name: string, hold: boolean, last = false): Promise<void> {
   const argv =
     method === 'apt' ? ['apt-mark', hold ? 'hold' : 'unhold', name] : ['dnf', 'versionlock', hold ? 'add' : 'delete', name];
-  await ctx.remote.run(argv, execOptions(ctx));
+  await ctx.remote.run(argv, execOptions(ctx, { last }));
 }
 
 async function applyPackage(ctx: StepContext, params: PkgInstallParams, facts: PackageFacts): Promise<PackageUndo> {
@@ -356,9 +357,12 @@ async function applyPackage(ctx: StepContext, params: PkgInstallParams, facts: P
       const known = current.available.length > 0 ? current.available.join(', ') : 'none';
       throw new SlipwayError(`${ctx.remote.host}: ${params.name} ${version} is not available from ${current.method} (available: ${known})`);
     }
-    await installVersion(ctx, current, params.name, version, current.held);
+    // The step's last command carries its check in the same exec: the install, or dnf's lock put back after it. With
+    // holdAfter, a fresh probe and maybe a hold follow: nothing is marked (a read-only probe may come last).
+    const relock = current.method === 'dnf' && current.held && params.holdAfter !== true;
+    await installVersion(ctx, current, params.name, version, current.held, params.holdAfter !== true && !relock);
     undo.installed = true;
-    if (current.method === 'dnf' && current.held && params.holdAfter !== true) await setHold(ctx, 'dnf', params.name, true);
+    if (relock) await setHold(ctx, 'dnf', params.name, true, true);
   }
   if (params.holdAfter === true) {
     const after = await probePackage(ctx, facts.method, params.name);
@@ -384,7 +388,7 @@ async function rollbackPackage(ctx: StepContext, undo: PackageUndo): Promise<voi
     if (now.installed === null || compare(undo.method, now.installed, undo.previous) !== 0) {
       const kept = isAvailable(now, undo.previous) ? null : await keptPackageFile(ctx, undo.method, undo.name, undo.previous);
       if (kept !== null) await installFile(ctx, now, undo.name, kept, now.held);
-      else await installVersion(ctx, now, undo.name, undo.previous, now.held);
+      else await installVersion(ctx, now, undo.name, undo.previous, now.held, false);
       if (undo.method === 'dnf' && now.held) await setHold(ctx, 'dnf', undo.name, true);
     }
   }

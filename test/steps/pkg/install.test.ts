@@ -44,8 +44,12 @@ class AptNode extends CommandOnlyRemote {
     });
   }
 
-  exec(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+  /** The commands sent as a step's last command (ExecOptions.last). */
+  readonly marked: string[][] = [];
+
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.calls.push([...argv]);
+    if (options?.last === true) this.marked.push([...argv]);
     const out = (stdout: string, code = 0, stderr = ''): Promise<ExecResult> => Promise.resolve({ code, stdout, stderr });
     const known = this.listsFresh ? this.repository : this.repository.filter((v) => v === OLD);
     let args = argv;
@@ -206,6 +210,22 @@ describe('pkg.install with apt', () => {
       'apt-get install',
     ]);
     expect(waits).toEqual(['dpkg --configure -a: an earlier dpkg run on this node was interrupted']);
+  });
+
+  it("marks the install as the step's last command when nothing follows it; with holdAfter, nothing", async () => {
+    const node = new AptNode();
+    const ctx = contextFor(node);
+    const params: PkgInstallParams = { name: 'containerd', version: NEW };
+    await pkgInstallStep.apply(ctx, params, await pkgInstallStep.facts(ctx, params));
+    expect(node.marked.map((c) => c.slice(2, 4).join(' '))).toEqual(['apt-get install']);
+    expect(node.calls.at(-1)).toEqual(node.marked[0]);
+
+    const held = new AptNode();
+    const heldCtx = contextFor(held);
+    const holding: PkgInstallParams = { ...params, holdAfter: true };
+    await pkgInstallStep.apply(heldCtx, holding, await pkgInstallStep.facts(heldCtx, holding));
+    expect(held).toMatchObject({ installed: NEW, held: true });
+    expect(held.marked).toEqual([]);
   });
 
   it('does not hide any other apt failure behind the recovery', async () => {
