@@ -65,7 +65,7 @@ class RecordingRemote extends CommandOnlyRemote {
     this.calls.push({ argv, options });
     return Promise.resolve({ code: 1, stdout: '', stderr: '' });
   }
-  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+  override run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     this.calls.push({ argv, options });
     return Promise.resolve({ code: 0, stdout: '', stderr: '' });
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { InventoryHost } from '../../src/inventory/types.js';
 import { expect } from 'vitest';
 import type { CheckResult, StepContext, StepType } from '../../src/steps/types.js';
-import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.js';
+import { CommandError } from '../../src/errors.js';
+import type { ExecOptions, ExecResult, Remote, WriteOptions } from '../../src/transport/types.js';
 
 export function testNode(name = 'node-1'): InventoryHost {
   return {
@@ -86,15 +87,22 @@ export function expectUnifiedDiff(diff: string | undefined, oldName: string, new
   expect(lines[2]).toMatch(/^@@ -\d+(,\d+)? \+\d+(,\d+)? @@$/);
 }
 
-/** A fake host that only runs commands: file transfer and sockets are not part of the test. */
+/**
+ * A fake host that only runs commands: file transfer and sockets are not part of the test. `run`
+ * is `exec` that throws a CommandError on a non-zero exit, as the real transports' is.
+ */
 export abstract class CommandOnlyRemote implements Remote {
   abstract readonly host: string;
   abstract exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  abstract run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  readFile(): Promise<string | null> {
+  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    const r = await this.exec(argv, options);
+    if (r.code !== 0) throw new CommandError({ host: this.host, argv, ...r });
+    return r;
+  }
+  readFile(_path: string): Promise<string | null> {
     return Promise.resolve(null);
   }
-  writeFile(): Promise<void> {
+  writeFile(_path: string, _content: string, _options?: WriteOptions): Promise<void> {
     return Promise.resolve();
   }
   openUnixSocket(): never {

@@ -302,7 +302,7 @@ function aptInstallArgv(name: string, version: string, held: boolean): string[] 
 }
 
 /** `last`: the install is apply's last command (ExecOptions.last); nothing is sent after it. */
-async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean, last: boolean): Promise<void> {
+async function installVersion(ctx: StepContext, facts: PackageFacts, name: string, version: string, held: boolean, last = false): Promise<void> {
   const opts = execOptions(ctx);
   if (facts.method === 'apt') {
     await runApt(ctx, aptInstallArgv(name, version, held), execOptions(ctx, { last }));
@@ -388,7 +388,7 @@ async function rollbackPackage(ctx: StepContext, undo: PackageUndo): Promise<voi
     if (now.installed === null || compare(undo.method, now.installed, undo.previous) !== 0) {
       const kept = isAvailable(now, undo.previous) ? null : await keptPackageFile(ctx, undo.method, undo.name, undo.previous);
       if (kept !== null) await installFile(ctx, now, undo.name, kept, now.held);
-      else await installVersion(ctx, now, undo.name, undo.previous, now.held, false);
+      else await installVersion(ctx, now, undo.name, undo.previous, now.held);
       if (undo.method === 'dnf' && now.held) await setHold(ctx, 'dnf', undo.name, true);
     }
   }

@@ -202,7 +202,7 @@ describe('crio.defaultRuntime on real files', () => {
     await crioDefaultRuntimeStep.rollback(ctx, params, undo);
   });
 
-  it('creates a missing crio.conf.d with the write itself: apply sends no command but the write', async () => {
+  it('creates a missing crio.conf.d with the write itself: apply runs no mkdir of its own', async () => {
     const remote = new WithCrio();
     const ctx = contextFor(remote);
     const missing = join(dir, 'not-yet', 'crio.conf.d');

@@ -21,7 +21,7 @@ class HealthKubectl extends CommandOnlyRemote {
   dsReady = true;
   /** Becomes healthy after this many node probes (for the wait). */
   healthyAfter = 0;
-  run(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
+  override run(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
     return this.exec(argv);
   }
   async exec(argv: readonly string[]): Promise<ExecResult> {

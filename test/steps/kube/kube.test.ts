@@ -1,6 +1,5 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../../../src/errors.js';
 import { parsePdbList, parsePodList } from '../../../src/facts/kubectl.js';
 import { kubeCordonStep, paramsSchema as cordonSchema } from '../../../src/steps/kube/cordon.js';
 import {
@@ -36,13 +35,6 @@ class FakeKubectl extends CommandOnlyRemote {
   annotations = new Map<string, Record<string, string>>();
   pods: Array<Record<string, unknown>> = [];
   pdbs: FakePdb[] = [];
-
-  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    return this.exec(argv, options).then((r) => {
-      if (r.code !== 0) throw new CommandError({ host: this.host, argv, ...r });
-      return r;
-    });
-  }
 
   exec(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
     this.calls.push([...argv]);

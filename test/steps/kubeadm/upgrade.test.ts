@@ -107,9 +107,4 @@ class KubeadmHost extends CommandOnlyRemote {
     if (argv[0] === 'cp') return ok();
     return Promise.resolve({ code: 127, stdout: '', stderr: `${argv[0]}: not expected here\n` });
   }
-  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    const r = await this.exec(argv, options);
-    if (r.code !== 0) throw new Error(r.stderr);
-    return r;
-  }
 }

@@ -3,7 +3,6 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandError } from '../../../src/errors.js';
 import { compareDebianVersions } from '../../../src/facts/pkg-version.js';
 import { NODE_PROBE_SCRIPT } from '../../../src/facts/node-probe.js';
 import {
@@ -36,13 +35,6 @@ class AptNode extends CommandOnlyRemote {
   listsFresh = true;
   /** A dpkg run was killed part-way: apt refuses until `dpkg --configure -a` finishes it. */
   interrupted = false;
-
-  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    return this.exec(argv, options).then((r) => {
-      if (r.code !== 0) throw new CommandError({ host: this.host, argv, ...r });
-      return r;
-    });
-  }
 
   /** The commands sent as a step's last command (ExecOptions.last). */
   readonly marked: string[][] = [];

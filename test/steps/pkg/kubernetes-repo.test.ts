@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecOptions, ExecResult, Remote, WriteOptions } from '../../../src/transport/types.js';
-import { contextFor } from '../helpers.js';
+import type { ExecOptions, ExecResult, WriteOptions } from '../../../src/transport/types.js';
+import { CommandOnlyRemote, contextFor } from '../helpers.js';
 import { isKeptFileOf } from '../../../src/steps/pkg/kept-packages.js';
 import { kubernetesRepoStep, minorOfVersion, minorsIn, parseInstalled, pointAtMinor } from '../../../src/steps/pkg/kubernetes-repo.js';
 
@@ -76,7 +76,7 @@ describe('pkg.kubernetesRepo', () => {
 });
 
 /** A Debian node with kubelet 1.26 installed: answers dpkg-query, apt-get download and the backup's cp + cat; records writes. */
-class RepoHost implements Remote {
+class RepoHost extends CommandOnlyRemote {
   readonly host = 'node-1';
   readonly writes: Array<{ path: string; content: string; last?: boolean }> = [];
   private readonly files = new Map<string, string>([
@@ -89,20 +89,8 @@ class RepoHost implements Remote {
     if (argv[0] === 'sh' && argv[2]?.startsWith('cp -p')) return Promise.resolve({ code: 0, stdout: this.files.get(argv[4] ?? '') ?? '', stderr: '' });
     return Promise.resolve({ code: 127, stdout: '', stderr: `${argv[0]}: not expected here\n` });
   }
-  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
-    return this.exec(argv, options).then((r) => {
-      if (r.code !== 0) throw new Error(r.stderr);
-      return r;
-    });
-  }
-  writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+  override writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
     this.writes.push({ path, content, ...(options.last === undefined ? {} : { last: options.last }) });
     return Promise.resolve();
-  }
-  readFile(): Promise<string | null> {
-    return Promise.resolve(null);
-  }
-  openUnixSocket(): never {
-    throw new Error('not here');
   }
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../../../src/errors.js';
 import type { SystemdUnitFacts } from '../../../src/facts/systemd.js';
 import {
   paramsSchema,
@@ -8,7 +7,7 @@ import {
   type ServiceAction,
   type SystemdServiceParams,
 } from '../../../src/steps/systemd/service.js';
-import type { ExecOptions, ExecResult } from '../../../src/transport/types.js';
+import type { ExecResult } from '../../../src/transport/types.js';
 import { contextFor, CommandOnlyRemote } from '../helpers.js';
 import { validateWithSchema } from '../../../src/playbook/input/json-schema.js';
 
@@ -140,13 +139,6 @@ class FakeSystemd extends CommandOnlyRemote {
   mainPid = 0;
   /** The unit's process exits after this many looks at it (a daemon that rejects its flags). */
   exitsAfterLooks: number | undefined;
-
-  run(argv: readonly string[], _options?: ExecOptions): Promise<ExecResult> {
-    return this.exec(argv).then((r) => {
-      if (r.code !== 0) throw new CommandError({ host: this.host, argv, code: r.code, stdout: r.stdout, stderr: r.stderr });
-      return r;
-    });
-  }
 
   exec(argv: readonly string[]): Promise<ExecResult> {
     if (argv[0] === 'sh' && argv[2] === 'systemctl daemon-reload && exec "$@"') {
