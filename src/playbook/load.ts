@@ -60,7 +60,7 @@ export function parsePlaybook(file: string, content: string | Uint8Array, option
 
 let loaderSchemaCache: JsonSchema | undefined;
 /** The bundled playbook schema without its generated step-type parts (checkSteps checks `uses:` and `with:`). */
-function loaderSchema(): JsonSchema {
+export function loaderSchema(): JsonSchema {
   loaderSchemaCache ??= playbookSchemaForLoader(bundledSchema('playbook.schema.json'));
   return loaderSchemaCache;
 }
