@@ -12,7 +12,7 @@ dir=${SLIPWAY_DEMO_DIR:-.fleet/demo}
 inventory=$dir/inventory.yaml
 
 npm run --silent build
-slipway() { node dist/src/cli/main.js "$@"; }
+slipway() { node dist/cli/main.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [[ -f $dir/fleet.json ]]; then npx tsx test/fleet/cli.ts down --dir "$dir" >/dev/null; fi

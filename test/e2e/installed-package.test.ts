@@ -48,7 +48,8 @@ async function installed(args: string[]): Promise<{ code: number; stdout: string
 describe('the installed package', () => {
   it('holds the CLI, playbooks and schemas, and no tests', async () => {
     const files = (await run('tar', ['tzf', tarball])).stdout.split('\n').filter(Boolean);
-    expect(files).toContain('package/dist/src/cli/main.js');
+    expect(files).toContain('package/dist/cli/main.js');
+    expect(files).toContain('package/dist/precompiled-validators.cjs');
     expect(files).toContain('package/playbooks/containerd-cri-v1.yaml');
     expect(files).toContain('package/schemas/playbook.schema.json');
     expect(files.filter((p) => /^package\/(dist\/)?(test|bench|scripts)\//.test(p))).toEqual([]);

@@ -3,22 +3,24 @@
  * one for every schema a command validates, each answering as ajv compiling the schema at run
  * time answers, and a command that loads a playbook and an inventory without ajv's compiler.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { bundledSchema, createAjv, PRECOMPILED_FILE, schemaKey } from '../../src/playbook/input/json-schema.js';
+import { bundledSchema, createAjv, precompiledPath, schemaKey } from '../../src/playbook/input/json-schema.js';
 import { loaderSchema } from '../../src/playbook/load.js';
 import { paramsSchemaOf, type StepTypeInfo } from '../../src/playbook/step-types.js';
 import { getStepType, stepKinds } from '../../src/steps/registry.js';
+import { CLI } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.join(root, 'test', 'corpus');
-const built = path.join(root, 'dist', 'src', 'playbook', 'input', PRECOMPILED_FILE);
+const built = precompiledPath();
 
 function precompiled(): Record<string, ValidateFunction> {
   if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (npm test does)`);
@@ -77,16 +79,16 @@ describe('precompiled validators', () => {
     expect(compared).toBeGreaterThan(100);
   });
 
-  it('lets a command load a playbook and an inventory without loading ajv', () => {
-    const script = `
-      import { createRequire } from 'node:module';
-      const { loadPlaybook } = await import(${JSON.stringify(path.join(root, 'dist/src/playbook/load.js'))});
-      const { loadInventory } = await import(${JSON.stringify(path.join(root, 'dist/src/inventory/load.js'))});
-      await loadPlaybook(${JSON.stringify(path.join(corpus, 'good', 'every-feature.yaml'))});
-      await loadInventory(${JSON.stringify(path.join(corpus, 'good', 'hosts.yaml'))});
-      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => /node_modules[\\\\/]ajv[\\\\/]dist[\\\\/](ajv|core|compile)/.test(f));
-      process.stdout.write(JSON.stringify(loaded));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual([]);
+  it('lets the CLI validate a playbook and an inventory without loading ajv', () => {
+    // Preloaded into the CLI's process: at exit, the ajv modules it loaded (CommonJS: all in one cache).
+    const probe = `process.on('exit', () => process.stderr.write('AJV ' + JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules[\\\\/]ajv[\\\\/]dist[\\\\/](ajv|core|compile)/.test(f)))));`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-probe-'));
+    const preload = path.join(dir, 'probe.cjs');
+    writeFileSync(preload, probe);
+    const validate = [CLI, 'validate', path.join(corpus, 'good', 'every-feature.yaml'), '-i', path.join(corpus, 'good', 'hosts.yaml')];
+    const r = spawnSync(process.execPath, ['--require', preload, ...validate], { cwd: root, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(/^AJV (.*)$/m.exec(r.stderr)?.[1] ?? 'null')).toEqual([]);
   });
 });

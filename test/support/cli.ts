@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(root, 'dist/src/cli/main.js');
+export const CLI = path.join(root, 'dist/cli/main.js');
 
 export interface CliResult {
   code: number;

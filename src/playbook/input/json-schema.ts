@@ -4,14 +4,14 @@
  * playbook's, the inventory's, each built-in step type's params) into plain JavaScript
  * (src/playbook/input/precompile-validators.ts): a command finds its validator there by the
  * schema's hash and never loads ajv's compiler. A schema that is not there (a step type a test
- * brings, or the sources run without a build) is compiled here, as before.
+ * brings, a schema changed since the build, or no build at all) is compiled here.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Ajv, ErrorObject, Options as AjvOptions, ValidateFunction } from 'ajv';
+import { packageRoot } from '../../package-root.js';
 
 /**
  * Annotation keyword our schemas use to say, in words, what a value should look like
@@ -21,8 +21,13 @@ export const expectedKeyword = 'x-expected';
 
 export type JsonSchema = Record<string, unknown>;
 
-/** Beside the compiled module in `dist/`, written by the build; absent from the sources. */
+/** In the package's `dist/`, written by the build. */
 export const PRECOMPILED_FILE = 'precompiled-validators.cjs';
+
+/** Where the build writes the precompiled validators and where commands look for them. */
+export function precompiledPath(): string {
+  return path.join(packageRoot(), 'dist', PRECOMPILED_FILE);
+}
 
 const require = createRequire(import.meta.url);
 let sharedAjv: Ajv | undefined;
@@ -48,7 +53,7 @@ export function schemaKey(schema: JsonSchema): string {
 
 function precompiledValidators(): Readonly<Record<string, ValidateFunction>> | null {
   if (precompiled === undefined) {
-    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), PRECOMPILED_FILE);
+    const file = precompiledPath();
     precompiled = existsSync(file) ? (require(file) as Record<string, ValidateFunction>) : null;
   }
   return precompiled;
@@ -69,23 +74,13 @@ export function validateWithSchema(schema: JsonSchema, data: unknown): ErrorObje
   return validate(data) ? [] : [...(validate.errors ?? [])];
 }
 
-/**
- * A schema shipped in the package's `schemas/` folder. Found by walking up from this module,
- * so it works both from the sources and from the compiled `dist/` tree.
- */
+/** A schema shipped in the package's `schemas/` folder (src/package-root.ts finds the package). */
 export function bundledSchema(fileName: string): JsonSchema {
   const cached = bundled.get(fileName);
   if (cached) return cached;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'schemas', fileName);
-    if (existsSync(candidate)) {
-      const schema = JSON.parse(readFileSync(candidate, 'utf8')) as JsonSchema;
-      bundled.set(fileName, schema);
-      return schema;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`bundled schema schemas/${fileName} is missing from the installation`);
-    dir = parent;
-  }
+  const file = path.join(packageRoot(), 'schemas', fileName);
+  if (!existsSync(file)) throw new Error(`bundled schema schemas/${fileName} is missing from the installation`);
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
+  bundled.set(fileName, schema);
+  return schema;
 }

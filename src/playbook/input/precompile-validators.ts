@@ -15,7 +15,7 @@ import standalone from 'ajv/dist/standalone/index.js';
 import { getStepType, stepKinds } from '../../steps/registry.js';
 import { loaderSchema } from '../load.js';
 import { paramsSchemaOf } from '../step-types.js';
-import { bundledSchema, createAjv, PRECOMPILED_FILE, schemaKey, type JsonSchema } from './json-schema.js';
+import { bundledSchema, createAjv, precompiledPath, schemaKey, type JsonSchema } from './json-schema.js';
 
 /** The schemas a command validates with, built-in step types included. */
 export function schemasToPrecompile(): JsonSchema[] {
@@ -41,6 +41,5 @@ export function precompiledSource(schemas: readonly JsonSchema[]): string {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const out = path.join(path.dirname(fileURLToPath(import.meta.url)), PRECOMPILED_FILE);
-  writeFileSync(out, precompiledSource(schemasToPrecompile()));
+  writeFileSync(precompiledPath(), precompiledSource(schemasToPrecompile()));
 }
