@@ -59,10 +59,24 @@ export async function probeSystemdUnit(remote: Remote, unit: string, limits: Exe
   return parseSystemctlShow(unit, stdout);
 }
 
+/** `systemctl daemon-reload`, then `argv` if the reload succeeded: one command. */
+export function afterDaemonReloadArgv(argv: readonly string[]): string[] {
+  return ['sh', '-c', 'systemctl daemon-reload && exec "$@"', 'sh', ...argv];
+}
+
 /** `systemctl daemon-reload`, then the unit as systemd sees it after that: one command. */
 export async function daemonReloadAndProbe(remote: Remote, unit: string, limits: ExecLimits = {}): Promise<SystemdUnitFacts> {
-  const { stdout } = await remote.run(['sh', '-c', 'systemctl daemon-reload && exec "$@"', 'sh', ...systemctlShowArgv(unit)], execOptions(limits));
+  const { stdout } = await remote.run(afterDaemonReloadArgv(systemctlShowArgv(unit)), execOptions(limits));
   return parseSystemctlShow(unit, stdout);
+}
+
+/**
+ * A reload cannot change what should be done to this unit: systemd knows it (a reload does not
+ * have to load it first) and its enablement is its own to change (a unit file edited into or out
+ * of `static` shows only after the reload). A reload changes no unit's active state.
+ */
+export function reloadKeepsPlan(facts: SystemdUnitFacts): boolean {
+  return facts.loadState === 'loaded' && !isMasked(facts) && !isEnablementFixed(facts);
 }
 
 /** The unit runs (or is busy reloading); `systemctl start` has nothing to do. */

@@ -7,6 +7,7 @@ import {
   isStopped,
   parseKeyValueLines,
   parseSystemctlShow,
+  reloadKeepsPlan,
   systemctlShowArgv,
   type SystemdUnitFacts,
 } from '../../src/facts/systemd.js';
@@ -90,5 +91,14 @@ describe('unit predicates', () => {
     expect(isMasked(unit('inactive', 'masked', 'masked'))).toBe(true);
     expect(isMasked(unit('inactive', 'masked-runtime'))).toBe(true);
     expect(isMasked(unit('inactive', 'disabled'))).toBe(false);
+  });
+
+  it("says when a daemon-reload cannot change what a step does to the unit (its re-read can go)", () => {
+    expect(reloadKeepsPlan(unit('active', 'disabled'))).toBe(true);
+    expect(reloadKeepsPlan(unit('inactive', 'enabled'))).toBe(true);
+    // Not loaded yet, enablement fixed by the file as loaded (an edit may add [Install]), masked: read again.
+    expect(reloadKeepsPlan(unit('inactive', '', 'not-found'))).toBe(false);
+    expect(reloadKeepsPlan(unit('active', 'static'))).toBe(false);
+    expect(reloadKeepsPlan(unit('inactive', 'masked', 'masked'))).toBe(false);
   });
 });

@@ -13,7 +13,9 @@ import {
   isEnablementFixed,
   isMasked,
   isStopped,
+  afterDaemonReloadArgv,
   daemonReloadAndProbe,
+  reloadKeepsPlan,
   probeSystemdUnit,
   type SystemdUnitFacts,
 } from '../../facts/systemd.js';
@@ -206,7 +208,14 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     };
     let current = facts;
     let actions = planService(params, current);
-    if (actions[0] === 'daemon-reload') {
+    // A reload first: when it cannot change the plan, it goes with the first systemctl call after
+    // it (one command); else the unit is read again after it, and planned on what systemd says then.
+    let reloadWithFirst = false;
+    if (actions[0] === 'daemon-reload' && actions.length > 1 && reloadKeepsPlan(current)) {
+      reloadWithFirst = true;
+      undo.actions.push('daemon-reload');
+      actions = actions.slice(1);
+    } else if (actions[0] === 'daemon-reload' && !reloadKeepsPlan(current)) {
       current = await daemonReloadAndProbe(remote, params.unit, ctx);
       undo.actions.push('daemon-reload');
       actions = planService({ ...params, daemonReload: false }, current);
@@ -222,7 +231,8 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     for (const [i, action] of actions.entries()) {
       // The last systemctl call is the step's last command, unless the health gate watches the unit after it.
       const last = !gated && i === actions.length - 1;
-      await remote.run(systemctlArgv(action, current, params.unit), execOptions(ctx, { last }));
+      const argv = systemctlArgv(action, current, params.unit);
+      await remote.run(reloadWithFirst && i === 0 ? afterDaemonReloadArgv(argv) : argv, execOptions(ctx, { last }));
       undo.actions.push(action);
     }
     if (gated) {

@@ -140,11 +140,19 @@ class FakeSystemd extends CommandOnlyRemote {
   /** The unit's process exits after this many looks at it (a daemon that rejects its flags). */
   exitsAfterLooks: number | undefined;
 
+  /** The commands as sent, one entry a command (`calls` has what the shell runs of them). */
+  readonly sent: string[][] = [];
+
   exec(argv: readonly string[]): Promise<ExecResult> {
+    this.sent.push([...argv]);
     if (argv[0] === 'sh' && argv[2] === 'systemctl daemon-reload && exec "$@"') {
       // What the shell does with it: the reload, then the command after it.
-      return this.exec(['systemctl', 'daemon-reload']).then((r) => (r.code === 0 ? this.exec(argv.slice(4)) : r));
+      return this.systemctl(['systemctl', 'daemon-reload']).then((r) => (r.code === 0 ? this.systemctl(argv.slice(4)) : r));
     }
+    return this.systemctl(argv);
+  }
+
+  private systemctl(argv: readonly string[]): Promise<ExecResult> {
     this.calls.push([...argv]);
     const [cmd, verb, ...rest] = argv;
     const ok = (stdout = ''): Promise<ExecResult> => Promise.resolve({ code: 0, stdout, stderr: '' });
@@ -220,13 +228,32 @@ describe('systemd.service apply and rollback', () => {
     ]);
   });
 
-  it('loads a unit written since the last reload before starting it', async () => {
+  it('sends a reload that cannot change the plan with the first call after it: one command, no read between', async () => {
+    const node = new FakeSystemd();
+    node.needReload = true;
+    node.active = true;
+    const ctx = contextFor(node);
+    const params: SystemdServiceParams = { unit, enabled: true, daemonReload: true };
+    const facts = await systemdServiceStep.facts(ctx, params);
+    const sent = node.sent.length;
+    const undo = await systemdServiceStep.apply(ctx, params, facts);
+    expect(node.sent.slice(sent)).toEqual([['sh', '-c', 'systemctl daemon-reload && exec "$@"', 'sh', 'systemctl', 'enable', '--', unit]]);
+    expect(undo.actions).toEqual(['daemon-reload', 'enable']);
+    expect(node).toMatchObject({ enabled: true, needReload: false });
+    expect(systemdServiceStep.check(params, await systemdServiceStep.facts(ctx, params)).status).toBe('ok');
+  });
+
+  it('loads a unit written since the last reload before starting it, and plans on what systemd says then', async () => {
     const node = new FakeSystemd();
     node.loaded = false;
     const ctx = contextFor(node);
     const params: SystemdServiceParams = { unit, state: 'started', daemonReload: true };
-    const undo = await systemdServiceStep.apply(ctx, params, await systemdServiceStep.facts(ctx, params));
+    const facts = await systemdServiceStep.facts(ctx, params);
+    const calls = node.calls.length;
+    const undo = await systemdServiceStep.apply(ctx, params, facts);
     expect(undo.actions).toEqual(['daemon-reload', 'start']);
+    // A unit systemd did not know: read again after the reload, before it is started.
+    expect(node.calls.slice(calls).map((c) => c[1])).toEqual(['daemon-reload', 'show', 'start']);
     expect(node.active).toBe(true);
   });
 
