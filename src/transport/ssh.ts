@@ -4,14 +4,11 @@
  * quoted from argument vectors, sudo for `become`, streamlocal forwarding for unix sockets.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
-import type { Config as ConnectConfig } from 'node-ssh';
+import type { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
 import { CommandError, displayArgv, EXIT, lastLines, SlipwayError, TransportError } from '../errors.js';
 import type { InventoryHost } from '../inventory/types.js';
-import { appendKnownHost, fingerprint, keyTypeOf, knownHostName, parseKnownHosts, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import {
   batchScript,
   parseBatch,
@@ -26,38 +23,11 @@ import {
 } from './batch.js';
 import { shellJoin } from './quote.js';
 import { LocalRemote } from './local.js';
+import { connectLimiter, errorText, sshHandshake, type SshOptions } from './ssh-handshake.js';
 import type { ExecOptions, ExecResult, Remote, RemoteFactory, WriteOptions } from './types.js';
 
-export interface SshOptions {
-  /** Add unknown host keys to the known_hosts file instead of refusing them. */
-  acceptNewHostKeys?: boolean;
-  /** Password for sudo when a host has `become`; never logged. */
-  sudoPassword?: string;
-  /** Milliseconds to wait for the SSH handshake. */
-  connectTimeoutMs?: number;
-  /** Keepalive probe interval; a connection is declared lost after `keepaliveCountMax` missed probes. */
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
-}
+export type { SshOptions } from './ssh-handshake.js';
 
-/** Caps how many connections are being opened at once across the whole process. */
-class Limiter {
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
-}
-
-const connectLimiter = new Limiter(16);
 
 /**
  * `become` went wrong in sudo itself (a password is needed, the password was refused, the
@@ -133,7 +103,7 @@ export class SshRemote implements Remote, BatchingTransport {
     let hopHost: string | undefined;
     for (const hop of t.proxyJump) {
       const hopTarget: InventoryHost = { ...t, name: `${hop.host}:${hop.port}`, address: hop.host, port: hop.port, user: hop.user ?? t.user, proxyJump: [] };
-      const hopSsh = await this.handshake(hopTarget, sock, hopHost, true);
+      const hopSsh = await sshHandshake(this.host, hopTarget, this.options, sock, hopHost, true);
       this.jumpClients.push(hopSsh);
       sock = undefined;
       const next = t.proxyJump[t.proxyJump.indexOf(hop) + 1];
@@ -145,97 +115,12 @@ export class SshRemote implements Remote, BatchingTransport {
       });
       hopHost = `${hop.host}:${hop.port}`;
     }
-    const ssh = await this.handshake(t, sock, hopHost, false);
+    const ssh = await sshHandshake(this.host, t, this.options, sock, hopHost, false);
     this.ssh = ssh;
     const conn = ssh.connection;
     conn?.on('close', () => this.failInFlight(new TransportError(this.host, 'connection-lost', 'connection lost')));
     conn?.on('error', (err) => this.failInFlight(new TransportError(this.host, 'connection-lost', `connection lost: ${errorText(err)}`, { cause: err })));
     return ssh;
-  }
-
-  private async handshake(t: InventoryHost, sock: Duplex | undefined, via: string | undefined, jumpHost: boolean): Promise<NodeSSH> {
-    const keys = await readIdentities(t);
-    const knownHostsFile = t.knownHostsFile;
-    const entries = knownHostsFile ? parseKnownHosts(await fs.readFile(knownHostsFile, 'utf8').catch(() => '')) : [];
-    let verdict: HostKeyVerdict | undefined;
-    let offered: Buffer | undefined;
-    const config: ConnectConfig = {
-      host: t.address,
-      port: t.port,
-      username: t.user,
-      readyTimeout: this.options.connectTimeoutMs ?? 15_000,
-      keepaliveInterval: this.options.keepaliveIntervalMs ?? 5_000,
-      keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-      hostVerifier: (key: Buffer) => {
-        offered = key;
-        verdict = verifyHostKey(entries, t.address, t.port, key);
-        if (verdict.verdict === 'match') return true;
-        return verdict.verdict === 'unknown' && this.options.acceptNewHostKeys === true && knownHostsFile !== undefined;
-      },
-      authHandler: keys.map((k) => ({ type: 'publickey' as const, username: t.user, key: k.content })),
-      ...(sock ? { sock } : {}),
-    };
-    const ssh = new NodeSSH();
-    const where = `${t.address}:${t.port}${via ? ` via ${via}` : ''}`;
-    try {
-      await ssh.connect(config);
-    } catch (err) {
-      throw this.connectError(err, t, where, verdict, offered, keys.map((k) => k.file), jumpHost);
-    }
-    if (verdict?.verdict === 'unknown' && offered && knownHostsFile) {
-      try {
-        await appendKnownHost(knownHostsFile, t.address, t.port, offered);
-      } catch (err) {
-        ssh.dispose();
-        throw new TransportError(this.host, 'host-key-unknown', `cannot record the new host key of ${knownHostName(t.address, t.port)} in ${knownHostsFile}: ${errorText(err)}`, { cause: err });
-      }
-    }
-    return ssh;
-  }
-
-  private connectError(err: unknown, t: InventoryHost, where: string, verdict: HostKeyVerdict | undefined, offered: Buffer | undefined, keyFiles: string[], jumpHost: boolean): TransportError {
-    // A jump host says so: its address is not the one the operator gave for the node.
-    const name = `${jumpHost ? 'jump host ' : ''}${knownHostName(t.address, t.port)}`;
-    const at = `${jumpHost ? 'jump host ' : ''}${where}`;
-    const file = t.knownHostsFile ?? '(no known_hosts file)';
-    if (verdict && offered && verdict.verdict !== 'match') {
-      const fp = `${keyTypeOf(offered)} ${fingerprint(offered)}`;
-      switch (verdict.verdict) {
-        case 'mismatch':
-          return new TransportError(
-            this.host,
-            'host-key-mismatch',
-            `HOST KEY MISMATCH for ${name}: it offered ${fp}, but ${file}:${verdict.line} expects ${verdict.expectedFingerprint}. ` +
-              `The host was reinstalled or someone is intercepting the connection; verify the new key out of band, then remove line ${verdict.line} of ${file}`,
-          );
-        case 'revoked':
-          return new TransportError(this.host, 'host-key-mismatch', `host key ${fp} of ${name} is marked @revoked in ${file}:${verdict.line}; refusing to connect`);
-        case 'unknown':
-          return new TransportError(
-            this.host,
-            'host-key-unknown',
-            `unknown host key for ${name} (${fp}): it is not in ${file}. Verify it and add it (ssh-keyscan -p ${t.port} ${t.address}), or pass --accept-new-host-keys`,
-          );
-      }
-    }
-    const e = err as { level?: string; code?: string; message?: string };
-    if (e.level === 'client-authentication') {
-      return new TransportError(this.host, 'auth-refused', `authentication as '${t.user}' at ${at} was refused (keys tried: ${keyFiles.join(', ') || 'none'})`, { cause: err });
-    }
-    if (e.level === 'client-timeout') {
-      return new TransportError(this.host, 'unreachable', `no SSH handshake from ${at} within ${(this.options.connectTimeoutMs ?? 15_000) / 1000}s`, { cause: err });
-    }
-    const code = e.code ?? '';
-    const reason: Record<string, string> = {
-      ECONNREFUSED: 'connection refused',
-      ECONNRESET: 'connection reset during the handshake',
-      ETIMEDOUT: 'connection timed out',
-      EHOSTUNREACH: 'host unreachable',
-      ENETUNREACH: 'network unreachable',
-      ENOTFOUND: 'host name not found',
-      EAI_AGAIN: 'host name lookup failed',
-    };
-    return new TransportError(this.host, 'unreachable', `cannot connect to ${at}: ${reason[code] ?? errorText(err)}`, { cause: err });
   }
 
   private failInFlight(err: Error): void {
@@ -465,21 +350,6 @@ export class SshRemote implements Remote, BatchingTransport {
   }
 }
 
-async function readIdentities(t: InventoryHost): Promise<Array<{ file: string; content: string }>> {
-  const keys: Array<{ file: string; content: string }> = [];
-  for (const file of t.identityFiles) {
-    try {
-      keys.push({ file, content: await fs.readFile(file, 'utf8') });
-    } catch (err) {
-      throw new TransportError(t.name, 'auth-refused', `cannot read private key ${file}: ${errorText(err)}`, { cause: err });
-    }
-  }
-  if (keys.length === 0) {
-    throw new TransportError(t.name, 'auth-refused', 'no private key to log in with: set ansible_ssh_private_key_file or IdentityFile in ~/.ssh/config');
-  }
-  return keys;
-}
-
 function occurrences(haystack: Buffer, needle: string): number {
   let count = 0;
   for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) count++;
@@ -488,10 +358,6 @@ function occurrences(haystack: Buffer, needle: string): number {
 
 function text(chunks: Buffer[]): string {
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** SSH to the nodes (one pooled connection a host), and the local machine: what the CLI runs with. */
