@@ -12,7 +12,10 @@ import type { ExecResult } from './types.js';
 
 export interface BatchCommand {
   argv: readonly string[];
-  /** Kill this command (coreutils `timeout`) after this many milliseconds. */
+  /**
+   * Kill this command (coreutils `timeout`) after this many milliseconds. A read with a limit
+   * runs in a process group of its own (what its timeout kills); without one, in the exec's.
+   */
   timeoutMs?: number;
   /**
    * The command changes the host: it stays in the exec's process group (`timeout --foreground`),
@@ -94,9 +97,11 @@ export function batchScript(commands: readonly BatchCommand[], nonce: string): s
   const mark = `slipway-batch-${nonce}`;
   const lines: string[] = [];
   commands.forEach((c, i) => {
-    const limit = c.timeoutMs !== undefined ? timeoutArg(c.timeoutMs) : '0';
     lines.push(`printf '\\n%s\\n' '${mark} ${i}'`, `printf '\\n%s\\n' '${mark} ${i}' >&2`);
-    const timeout = ['timeout', ...(c.changes ? ['--foreground'] : []), '-k', '5', limit];
+    // Without a time limit, no coreutils `timeout` (a process for nothing, and a read in a group
+    // of its own that killing the exec would miss): the command runs in the batch's own group.
+    const limited = c.timeoutMs !== undefined && timeoutArg(c.timeoutMs) !== '0';
+    const timeout = limited ? ['timeout', ...(c.changes ? ['--foreground'] : []), '-k', '5', timeoutArg(c.timeoutMs as number)] : [];
     lines.push(`${shellJoin([...timeout, ...c.argv])}${c.stdin === undefined ? ' </dev/null' : ''}`);
     lines.push(`printf '\\n%s %s\\n' '${mark}-rc ${i}' "$?"`);
   });

@@ -104,12 +104,20 @@ describe('batch script', () => {
     }
   });
 
-  it("a change stays in the batch's process group (killing the exec kills it); a read gets a group of its own", async () => {
+  it("a change stays in the batch's process group (killing the exec kills it); a read with a time limit gets a group of its own", async () => {
     const group = ['sh', '-c', 'cut -d" " -f5 /proc/$$/stat'];
-    const [change, read] = await batch([{ argv: group, changes: true }, { argv: group }]);
+    const [change, read] = await batch([{ argv: group, changes: true, timeoutMs: 60_000 }, { argv: group, timeoutMs: 60_000 }]);
     const own = (await readFile('/proc/self/stat', 'utf8')).split(' ')[4];
     expect((change as ExecResult).stdout.trim()).toBe(own);
     expect((read as ExecResult).stdout.trim()).not.toBe(own);
+  });
+
+  it("a command without a time limit runs with no timeout process of its own, in the batch's group", async () => {
+    // The parent's name, and the process group (field 5 of /proc/PID/stat).
+    const whereAmI = ['sh', '-c', 'echo "$(cat /proc/$PPID/comm) $(cut -d" " -f5 /proc/$$/stat)"'];
+    const [read, change] = await batch([{ argv: whereAmI }, { argv: whereAmI, changes: true }]);
+    const own = (await readFile('/proc/self/stat', 'utf8')).split(' ')[4];
+    for (const r of [read, change]) expect((r as ExecResult).stdout.trim()).toBe(`sh ${own}`);
   });
 
   it('a batch with two commands that read stdin is refused', () => {
