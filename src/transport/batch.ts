@@ -7,7 +7,7 @@
  * it): that one alone may take the exec's stdin (a file's new contents).
  */
 import { CommandError } from '../errors.js';
-import { shellJoin } from './quote.js';
+import { shellJoin, shellQuote } from './quote.js';
 import type { ExecResult } from './types.js';
 
 export interface BatchCommand {
@@ -46,9 +46,16 @@ export function timeoutArg(ms: number): string {
   return (ms / 1000).toFixed(3).replace(/\.?0+$/, '');
 }
 
+const READ_FILE_SCRIPT = 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi';
+
 /** A file's contents as a command: exit 3 when the file does not exist. */
 export function readFileArgv(path: string): string[] {
-  return ['sh', '-c', 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi', 'sh', path];
+  return ['sh', '-c', READ_FILE_SCRIPT, 'sh', path];
+}
+
+/** The file `argv` reads, when it is readFileArgv's command. */
+function fileRead(argv: readonly string[]): string | undefined {
+  return argv.length === 5 && argv[0] === 'sh' && argv[1] === '-c' && argv[2] === READ_FILE_SCRIPT ? argv[4] : undefined;
 }
 
 /** What `readFileArgv` printed: the contents, or null for a missing file. */
@@ -95,14 +102,22 @@ export function batchScript(commands: readonly BatchCommand[], nonce: string): s
   if (!/^[0-9a-f]+$/.test(nonce)) throw new TypeError('a batch nonce is hex');
   if (commands.filter((c) => c.stdin !== undefined).length > 1) throw new TypeError('at most one command of a batch reads stdin');
   const mark = `slipway-batch-${nonce}`;
-  const lines: string[] = [];
+  // `return` in a function sets $? without a process (a file read's "missing").
+  const lines: string[] = ['slipway_rc() { return "$1"; }'];
   commands.forEach((c, i) => {
     lines.push(`printf '\\n%s\\n' '${mark} ${i}'`, `printf '\\n%s\\n' '${mark} ${i}' >&2`);
     // Without a time limit, no coreutils `timeout` (a process for nothing, and a read in a group
     // of its own that killing the exec would miss): the command runs in the batch's own group.
     const limited = c.timeoutMs !== undefined && timeoutArg(c.timeoutMs) !== '0';
     const timeout = limited ? ['timeout', ...(c.changes ? ['--foreground'] : []), '-k', '5', timeoutArg(c.timeoutMs as number)] : [];
-    lines.push(`${shellJoin([...timeout, ...c.argv])}${c.stdin === undefined ? ' </dev/null' : ''}`);
+    const read = limited ? undefined : fileRead(c.argv);
+    if (read !== undefined) {
+      // readFileArgv's script, run by the batch's shell itself: no `sh` of its own.
+      const file = shellQuote(read);
+      lines.push(`if [ -e ${file} ]; then cat -- ${file}; else slipway_rc 3; fi </dev/null`);
+    } else {
+      lines.push(`${shellJoin([...timeout, ...c.argv])}${c.stdin === undefined ? ' </dev/null' : ''}`);
+    }
     lines.push(`printf '\\n%s %s\\n' '${mark}-rc ${i}' "$?"`);
   });
   lines.push(`printf '\\n%s\\n' '${mark}-end' >&2`);

@@ -86,6 +86,23 @@ describe('batch script', () => {
     expect((missing as ExecResult).code).toBe(3);
   });
 
+  it("reads a file in the batch's own shell, as readFileArgv's command does alone: contents, a missing file, an unreadable one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-batch-'));
+    try {
+      const odd = join(dir, "it's $(odd) name\n");
+      await writeFile(odd, 'a\n\0b');
+      const reads = [odd, join(dir, 'missing'), dir].map((p) => readFileArgv(p));
+      const script = batchScript(reads.map((argv) => ({ argv })), 'ab');
+      expect(script).not.toMatch(/exec cat/); // no `sh -c` of its own: one process a read less
+      const inBatch = await batch(reads.map((argv) => ({ argv })));
+      for (const [i, argv] of reads.entries()) expect(inBatch[i], argv[4]).toEqual(await alone(argv));
+      // With a time limit, the read is a command of its own again, under coreutils timeout.
+      expect(batchScript([{ argv: readFileArgv(odd), timeoutMs: 1000 }], 'ab')).toMatch(/timeout -k 5 1 sh -c/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a change leads the reads: they run after it, and it alone reads the exec\'s stdin (a file written)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-batch-'));
     try {
