@@ -28,6 +28,13 @@ import type { ExecOptions, ExecResult, Remote, RemoteFactory, WriteOptions } fro
 
 export type { SshOptions } from './ssh-handshake.js';
 
+/**
+ * Shell that drops `timeout -k 5 0` from "$@" when the shell leads its process group: the group
+ * is what a kill reaches (field 5 of /proc/PID/stat, read by builtins, after the command name's
+ * closing parenthesis). Without /proc, or with a time limit, `timeout` stays.
+ */
+export const WITHOUT_TIMEOUT_0 =
+  'if [ "$4" = 0 ] && read -r s 2>/dev/null </proc/$$/stat; then s=${s##*)}; s=${s# * * }; if [ "${s%% *}" = "$$" ]; then shift 4; fi; fi; ';
 
 /**
  * `become` went wrong in sudo itself (a password is needed, the password was refused, the
@@ -150,7 +157,9 @@ export class SshRemote implements Remote, BatchingTransport {
    * marker line (stripped from stderr) says the command started and gives the PID of
    * coreutils `timeout`, which leads the command's own process group. Killing that group is
    * how an abort or a second Ctrl-C stops the command on the node (closing an SSH channel
-   * does not). `timeout 0` sets up the group without a time limit.
+   * does not). `timeout 0` sets up the group without a time limit; when the shell leads its
+   * group already (sshd starts a session's command with setsid, and a login shell execs a
+   * simple command), `timeout 0` has nothing to do, and the shell drops it: a process less.
    */
   private command(argv: readonly string[], options: ExecOptions): { line: string; marker: string; sudo?: SudoSession } {
     const nonce = randomBytes(8).toString('hex');
@@ -159,7 +168,7 @@ export class SshRemote implements Remote, BatchingTransport {
     // Without stdin the command reads /dev/null, so the channel's stdin need not be closed: one
     // message (and on a slow link one round trip) less per command.
     const start = options.stdin === undefined ? 'exec "$@" </dev/null' : 'exec "$@"';
-    const wrapped = ['sh', '-c', `printf "%s %s\\n" "$0" "$$" >&2; ${start}`, marker, 'timeout', '-k', '5', limit, ...argv];
+    const wrapped = ['sh', '-c', `printf "%s %s\\n" "$0" "$$" >&2; ${WITHOUT_TIMEOUT_0}${start}`, marker, 'timeout', '-k', '5', limit, ...argv];
     if (!this.becomes(options)) return { line: shellJoin(wrapped), marker };
     const sudo: SudoSession = { prompt: `[slipway-sudo-${nonce}] password:`, started: marker, password: this.options.sudoPassword };
     // -k: never lean on cached credentials, so sudo behaves the same for every command.
