@@ -53,6 +53,9 @@ export function readFileArgv(path: string): string[] {
   return ['sh', '-c', READ_FILE_SCRIPT, 'sh', path];
 }
 
+/** A shell function of the batch script's: `slipway_rc N` sets $? to N. */
+const RETURN_CODE = 'slipway_rc';
+
 /** The file `argv` reads, when it is readFileArgv's command. */
 function fileRead(argv: readonly string[]): string | undefined {
   return argv.length === 5 && argv[0] === 'sh' && argv[1] === '-c' && argv[2] === READ_FILE_SCRIPT ? argv[4] : undefined;
@@ -102,8 +105,8 @@ export function batchScript(commands: readonly BatchCommand[], nonce: string): s
   if (!/^[0-9a-f]+$/.test(nonce)) throw new TypeError('a batch nonce is hex');
   if (commands.filter((c) => c.stdin !== undefined).length > 1) throw new TypeError('at most one command of a batch reads stdin');
   const mark = `slipway-batch-${nonce}`;
-  // `return` in a function sets $? without a process (a file read's "missing").
-  const lines: string[] = ['slipway_rc() { return "$1"; }'];
+  const lines: string[] = [];
+  let readsInShell = false;
   commands.forEach((c, i) => {
     lines.push(`printf '\\n%s\\n' '${mark} ${i}'`, `printf '\\n%s\\n' '${mark} ${i}' >&2`);
     // Without a time limit, no coreutils `timeout` (a process for nothing, and a read in a group
@@ -114,13 +117,16 @@ export function batchScript(commands: readonly BatchCommand[], nonce: string): s
     if (read !== undefined) {
       // readFileArgv's script, run by the batch's shell itself: no `sh` of its own.
       const file = shellQuote(read);
-      lines.push(`if [ -e ${file} ]; then cat -- ${file}; else slipway_rc 3; fi </dev/null`);
+      readsInShell = true;
+      lines.push(`if [ -e ${file} ]; then cat -- ${file}; else ${RETURN_CODE} 3; fi </dev/null`);
     } else {
       lines.push(`${shellJoin([...timeout, ...c.argv])}${c.stdin === undefined ? ' </dev/null' : ''}`);
     }
     lines.push(`printf '\\n%s %s\\n' '${mark}-rc ${i}' "$?"`);
   });
   lines.push(`printf '\\n%s\\n' '${mark}-end' >&2`);
+  // `return` in a function sets $? without a process (a file read's "missing"): defined where a read needs it.
+  if (readsInShell) lines.unshift(`${RETURN_CODE}() { return "$1"; }`);
   return lines.join('\n');
 }
 

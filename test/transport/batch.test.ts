@@ -94,6 +94,7 @@ describe('batch script', () => {
       const reads = [odd, join(dir, 'missing'), dir].map((p) => readFileArgv(p));
       const script = batchScript(reads.map((argv) => ({ argv })), 'ab');
       expect(script).not.toMatch(/exec cat/); // no `sh -c` of its own: one process a read less
+      expect(batchScript([{ argv: ['true'] }], 'ab')).not.toContain('slipway_rc'); // its helper only where a read needs it
       const inBatch = await batch(reads.map((argv) => ({ argv })));
       for (const [i, argv] of reads.entries()) expect(inBatch[i], argv[4]).toEqual(await alone(argv));
       // With a time limit, the read is a command of its own again, under coreutils timeout.

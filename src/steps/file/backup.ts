@@ -43,10 +43,14 @@ export function fileDiff(path: string, before: string | null, after: string): st
   });
 }
 
+/** `20250131T120000123Z`: the time in a backup's name, so that backups sort by time. */
+export function backupStamp(now: Date = new Date()): string {
+  return now.toISOString().replace(/[-:.]/g, '');
+}
+
 /** `<path>.slipway-20250131T120000123Z.bak`: sorts by time, and says who made it. */
 export function backupPathFor(path: string, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:.]/g, '');
-  return `${path}.slipway-${stamp}.bak`;
+  return `${path}.slipway-${backupStamp(now)}.bak`;
 }
 
 /**

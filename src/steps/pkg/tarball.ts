@@ -9,6 +9,7 @@ import { SlipwayError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import type { ExecOptions } from '../../transport/types.js';
 import type { CheckResult, StepContext } from '../types.js';
+import { backupStamp } from '../file/backup.js';
 import type { PkgInstallParams } from './install.js';
 
 export interface TarballFacts {
@@ -87,8 +88,7 @@ export async function applyTarball(ctx: StepContext, params: PkgInstallParams, f
         : (await remote.run(['sh', '-c', EXISTING_SCRIPT, 'sh', dest, ...members], opts)).stdout.split('\0').filter((s) => s !== '');
     const existingSet = new Set(existing);
     if (existing.length > 0) {
-      const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-      undo.backup = `${dest}/.slipway-${params.name}-${stamp}-${randomBytes(3).toString('hex')}.bak.tar`;
+      undo.backup = `${dest}/.slipway-${params.name}-${backupStamp()}-${randomBytes(3).toString('hex')}.bak.tar`;
       await remote.run(['tar', '-cpf', undo.backup, '-C', dest, '--', ...existing], opts);
     }
     undo.created = members.filter((m) => !existingSet.has(m));

@@ -208,17 +208,20 @@ export const systemdServiceStep: StepType<SystemdServiceParams, SystemdServiceFa
     };
     let current = facts;
     let actions = planService(params, current);
-    // A reload first: when it cannot change the plan, it goes with the first systemctl call after
-    // it (one command); else the unit is read again after it, and planned on what systemd says then.
     let reloadWithFirst = false;
-    if (actions[0] === 'daemon-reload' && actions.length > 1 && reloadKeepsPlan(current)) {
-      reloadWithFirst = true;
-      undo.actions.push('daemon-reload');
-      actions = actions.slice(1);
-    } else if (actions[0] === 'daemon-reload' && !reloadKeepsPlan(current)) {
-      current = await daemonReloadAndProbe(remote, params.unit, ctx);
-      undo.actions.push('daemon-reload');
-      actions = planService({ ...params, daemonReload: false }, current);
+    if (actions[0] === 'daemon-reload') {
+      if (!reloadKeepsPlan(current)) {
+        // The reload may change what is to be done: read the unit again after it, and plan on that.
+        current = await daemonReloadAndProbe(remote, params.unit, ctx);
+        undo.actions.push('daemon-reload');
+        actions = planService({ ...params, daemonReload: false }, current);
+      } else if (actions.length > 1) {
+        // It cannot: it goes with the first systemctl call after it, in one command.
+        reloadWithFirst = true;
+        undo.actions.push('daemon-reload');
+        actions = actions.slice(1);
+      }
+      // A reload that cannot change the plan and has nothing after it is the plan's one action.
     }
     if (current.loadState === 'not-found' && actions.length > 0) {
       throw new SlipwayError(
