@@ -129,6 +129,22 @@ export class CommandError extends SlipwayError {
   }
 }
 
+/**
+ * A write with a backup (WriteOptions.backup) found the file changed since it was read: the
+ * backup was taken, nothing was written. `backupContent` is what the backup holds.
+ */
+export class BackupMismatchError extends SlipwayError {
+  readonly host: string;
+  readonly path: string;
+  readonly backupContent: string;
+  constructor(host: string, path: string, backupContent: string) {
+    super(`${host}: ${path} changed since it was read; its backup was taken and it was not written`);
+    this.host = host;
+    this.path = path;
+    this.backupContent = backupContent;
+  }
+}
+
 /** A step failed on a node. Wraps the underlying cause with host, step and location. */
 export class StepError extends SlipwayError {
   readonly host: string;

@@ -6,9 +6,9 @@
  * Reads, and at most one change ahead of them (a step's last command, then the reads that check
  * it): that one alone may take the exec's stdin (a file's new contents).
  */
-import { CommandError } from '../errors.js';
+import { BackupMismatchError, CommandError } from '../errors.js';
 import { shellJoin, shellQuote } from './quote.js';
-import type { ExecResult } from './types.js';
+import type { ExecResult, WriteOptions } from './types.js';
 
 export interface BatchCommand {
   argv: readonly string[];
@@ -73,9 +73,14 @@ export function readFileResult(host: string, path: string, r: ExecResult): strin
  * created; a temp file beside the target gets the contents (from stdin, fsync'd by dd), then
  * the owner and the mode asked for (or the file's own), then is renamed over the target. Four
  * or five processes (mktemp, dd, chown, chmod, mv): on a node every process is a fork and exec,
- * and a run writes a file at most steps.
+ * and a run writes a file at most steps. With `backup`, the file is first copied there (`cp -p`)
+ * and the write goes on only if the copy's sha256 is the one given; else the script prints the
+ * copy and exits BACKUP_MISMATCH (two processes more, and no exec of the backup's own).
  */
-export function writeFileArgv(path: string, options: { mode?: number; owner?: string } = {}): string[] {
+/** writeFileArgv's exit code when the backup does not hold the content the caller read (EX_TEMPFAIL). */
+const BACKUP_MISMATCH = 75;
+
+export function writeFileArgv(path: string, options: Pick<WriteOptions, 'mode' | 'owner' | 'backup'> = {}): string[] {
   const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
   const script = [
     'set -e',
@@ -83,6 +88,7 @@ export function writeFileArgv(path: string, options: { mode?: number; owner?: st
     'if [ -L "$target" ]; then target=$(readlink -f -- "$target" 2>/dev/null || printf %s "$target"); fi',
     'case $target in */*) dir=${target%/*} ;; *) dir=. ;; esac',
     'dir=${dir:-/}',
+    `if [ -n "\${4:-}" ]; then cp -p -- "$1" "$4"; sum=$(sha256sum < "$4"); if [ "\${sum%% *}" != "$5" ]; then cat -- "$4"; exit ${BACKUP_MISMATCH}; fi; fi`,
     'if [ ! -d "$dir" ]; then mkdir -p -- "$dir"; fi',
     'tmp=$(mktemp -- "$dir/.slipway.XXXXXXXX")',
     'trap \'rm -f -- "$tmp"\' EXIT',
@@ -92,11 +98,16 @@ export function writeFileArgv(path: string, options: { mode?: number; owner?: st
     'mv -f -- "$tmp" "$target"',
     'trap - EXIT',
   ].join('\n');
-  return ['sh', '-c', script, 'sh', path, mode, options.owner ?? ''];
+  const backup = options.backup ? [options.backup.path, options.backup.sha256] : [];
+  return ['sh', '-c', script, 'sh', path, mode, options.owner ?? '', ...backup];
 }
 
-/** What `writeFileArgv` returned: nothing, or the CommandError of a write that failed. */
-export function writeFileResult(host: string, path: string, r: ExecResult): void {
+/**
+ * What `writeFileArgv` returned: nothing, BackupMismatchError (the file changed since it was
+ * read: backed up, not written), or the CommandError of a write that failed.
+ */
+export function writeFileResult(host: string, path: string, r: ExecResult, options: Pick<WriteOptions, 'backup'> = {}): void {
+  if (r.code === BACKUP_MISMATCH && options.backup) throw new BackupMismatchError(host, path, r.stdout);
   if (r.code !== 0) throw new CommandError({ host, argv: ['write', path], code: r.code, stdout: r.stdout, stderr: r.stderr });
 }
 

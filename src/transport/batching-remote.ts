@@ -112,7 +112,7 @@ export class BatchingRemote implements Remote {
   async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
     if (!this.batching) return this.inner.writeFile(path, content, options);
     if (!options.last) return this.afterChanges(() => this.inner.writeFile(path, content, options));
-    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content, last: true }));
+    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content, last: true }), options);
   }
 
   openUnixSocket(path: string): Promise<Duplex> {

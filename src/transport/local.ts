@@ -3,14 +3,14 @@
  * kubeconfig) and tests. Commands are spawned from their argument vector, no shell involved.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { CommandError, SlipwayError } from '../errors.js';
+import { BackupMismatchError, CommandError, SlipwayError } from '../errors.js';
 import { sudoWrap } from './quote.js';
 import type { ExecOptions, ExecResult, Remote, WriteOptions } from './types.js';
 
@@ -87,6 +87,14 @@ export class LocalRemote implements Remote {
    * A symlink is followed: its target is replaced, the link stays.
    */
   async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
+    if (options.backup) {
+      // `cp -p`, as on a node: the same bytes, mode, owner and times.
+      await this.run(['cp', '-p', '--', path, options.backup.path]);
+      const saved = await readFile(options.backup.path, 'utf8');
+      if (createHash('sha256').update(saved, 'utf8').digest('hex') !== options.backup.sha256) {
+        throw new BackupMismatchError(this.host, path, saved);
+      }
+    }
     const target = await resolveSymlink(path);
     const existing = await statOrNull(target);
     if (existing && !existing.isFile()) {

@@ -345,7 +345,7 @@ export class SshRemote implements Remote, BatchingTransport {
   }
 
   async writeFile(path: string, content: string, options: WriteOptions = {}): Promise<void> {
-    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content }));
+    writeFileResult(this.host, path, await this.exec(writeFileArgv(path, options), { stdin: content }), options);
   }
 
   async openUnixSocket(path: string): Promise<Duplex> {

@@ -23,6 +23,13 @@ export interface WriteOptions {
   mode?: number;
   owner?: string;
   last?: boolean;
+  /**
+   * Copy the file to `path` first (`cp -p`), and write only if the copy holds the content whose
+   * sha256 (hex, of the UTF-8 text) is `sha256`: the content the caller read and edited. When it
+   * does not (the file changed since), nothing is written and BackupMismatchError carries what
+   * the copy holds. One command on the node: the backup costs no exec of its own.
+   */
+  backup?: { path: string; sha256: string };
 }
 
 export interface ExecResult {

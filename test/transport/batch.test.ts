@@ -4,13 +4,14 @@
  * BatchingRemote: which calls share an exec, and which go straight through.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandError } from '../../src/errors.js';
-import { batchScript, parseBatch, readFileArgv, writeFileArgv, type BatchCommand, type BatchingTransport } from '../../src/transport/batch.js';
+import { BackupMismatchError, CommandError } from '../../src/errors.js';
+import { batchScript, parseBatch, readFileArgv, writeFileArgv, writeFileResult, type BatchCommand, type BatchingTransport } from '../../src/transport/batch.js';
 import { BatchingRemote } from '../../src/transport/batching-remote.js';
 import type { ExecOptions, ExecResult, Remote } from '../../src/transport/types.js';
 
@@ -187,7 +188,7 @@ class Recorder implements Remote, BatchingTransport {
 }
 
 /** Runs writeFileArgv's script with /bin/sh, the contents on stdin, as an SSH exec would. */
-async function written(path: string, content: string, options: { mode?: number; owner?: string } = {}): Promise<ExecResult> {
+async function written(path: string, content: string, options: Parameters<typeof writeFileArgv>[1] = {}): Promise<ExecResult> {
   const [cmd, ...args] = writeFileArgv(path, options);
   return runWithStdin(cmd as string, args, content);
 }
@@ -234,6 +235,45 @@ describe('writing a file (writeFileArgv, what every node runs)', () => {
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readlink(link)).toBe(target);
     expect(await readFile(target, 'utf8')).toBe('via link\n');
+  });
+
+  it('with a backup: copies the file first (bytes, mode, times), checks the copy holds what was read, then writes', async () => {
+    const p = join(dir, 'app.conf');
+    const old = 'max_pods = 100\n\u00e9\n';
+    await writeFile(p, old);
+    await chmod(p, 0o640);
+    await utimes(p, new Date('2024-01-02T03:04:05Z'), new Date('2024-01-02T03:04:05Z'));
+    const backup = { path: `${p}.bak`, sha256: createHash('sha256').update(old, 'utf8').digest('hex') };
+    const r = await written(p, 'max_pods = 110\n', { backup });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(p, 'utf8')).toBe('max_pods = 110\n');
+    expect(await readFile(backup.path, 'utf8')).toBe(old);
+    expect((await stat(backup.path)).mode & 0o7777).toBe(0o640);
+    expect((await stat(backup.path)).mtime.toISOString()).toBe('2024-01-02T03:04:05.000Z');
+    expect(() => writeFileResult('node-1', p, r, { backup })).not.toThrow();
+  });
+
+  it('with a backup of a file that changed since it was read: backed up, not written, and the copy comes back', async () => {
+    const p = join(dir, 'app.conf');
+    await writeFile(p, 'edited by hand\n');
+    const backup = { path: `${p}.bak`, sha256: createHash('sha256').update('what the step read\n', 'utf8').digest('hex') };
+    const r = await written(p, 'the new content\n', { backup });
+    expect(r.code).toBe(75);
+    expect(r.stdout).toBe('edited by hand\n');
+    expect(await readFile(p, 'utf8')).toBe('edited by hand\n');
+    expect(await readFile(backup.path, 'utf8')).toBe('edited by hand\n');
+    expect(() => writeFileResult('node-1', p, r, { backup })).toThrow(BackupMismatchError);
+    expect(() => writeFileResult('node-1', p, r, { backup })).toThrow(expect.objectContaining({ backupContent: 'edited by hand\n' }) as Error);
+    // Without a backup asked, exit 75 is a failed write like any other.
+    expect(() => writeFileResult('node-1', p, r)).toThrow(CommandError);
+  });
+
+  it('with a backup of a file that is gone: the write fails, nothing is written', async () => {
+    const p = join(dir, 'gone.conf');
+    const r = await written(p, 'new\n', { backup: { path: `${p}.bak`, sha256: '0'.repeat(64) } });
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(75);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('a write that cannot be made fails and leaves nothing behind', async () => {

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { RollbackError } from '../../errors.js';
+import { BackupMismatchError, RollbackError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import type { StepContext } from '../types.js';
 
@@ -63,6 +63,56 @@ export async function backupAndRead(ctx: StepContext, path: string, backup: bool
   const backupPath = backupPathFor(path);
   const r = await ctx.remote.run(['sh', '-c', 'cp -p -- "$1" "$2" && exec cat -- "$2"', 'sh', path, backupPath], execOptions(ctx));
   return { backupPath, before: r.stdout };
+}
+
+/** An edit's result, or undefined when it leaves the content as it was (nothing to write). */
+export function changedOrUndefined(before: string, after: string): string | undefined {
+  return after === before ? undefined : after;
+}
+
+/** What `editWithBackup` did: the content it edited (what the backup holds), and what it wrote. */
+export interface BackedUpEdit {
+  backupPath: string | null;
+  before: string;
+  after: string;
+  /** False when the edit had nothing to write: no write was made. */
+  written: boolean;
+}
+
+/**
+ * Writes `edit(current)` over `path`, `current` being the content the step's facts read, after a
+ * backup when `backup` holds, in one command: the node copies the file, checks that the copy
+ * holds `current`, and only then writes. When the file changed since it was read, nothing is
+ * written on that try; the edit is made again from what the backup holds and written, so that
+ * the backup and the undo record describe the same content (one command more, only then).
+ * `edit` returns undefined when there is nothing to write.
+ */
+export async function editWithBackup(
+  ctx: StepContext,
+  path: string,
+  current: string,
+  edit: (before: string) => string | undefined,
+  options: { backup: boolean; last?: boolean; mode?: number; owner?: string },
+): Promise<BackedUpEdit> {
+  const { backup, ...write } = options;
+  const after = edit(current);
+  if (after === undefined) return { backupPath: null, before: current, after: current, written: false };
+  if (!backup) {
+    await ctx.remote.writeFile(path, after, write);
+    return { backupPath: null, before: current, after, written: true };
+  }
+  const backupPath = backupPathFor(path);
+  try {
+    await ctx.remote.writeFile(path, after, { ...write, backup: { path: backupPath, sha256: sha256(current) } });
+    return { backupPath, before: current, after, written: true };
+  } catch (err) {
+    if (!(err instanceof BackupMismatchError)) throw err;
+    const before = err.backupContent;
+    const again = edit(before);
+    if (again === undefined) return { backupPath, before, after: before, written: false };
+    await ctx.remote.writeFile(path, again, write);
+    return { backupPath, before, after: again, written: true };
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { execOptions } from '../../facts/exec-options.js';
 import { formatMode, ownerMatches, parseMode, parseOwner, probeFileWithStat, type FileStat, type OwnerSpec } from '../../facts/file.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
-import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from './backup.js';
+import { fileDiff, restoreFile, sha256, backupAndRead, editWithBackup, type FileUndo } from './backup.js';
 
 export interface FileContentParams {
   path: string;
@@ -153,27 +153,20 @@ export const fileContentStep: StepType<FileContentParams, FileContentFacts, File
       return { path, changed: false, existed: true, backupPath: null, previousSha256: sha, afterSha256: sha, ...previous };
     }
 
-    // Hash what the backup holds, so the backup and the undo record describe the same content.
-    const { backupPath, before } = await backupAndRead(ctx, path, params.backup !== false, facts.content);
-    const undo: FileContentUndo = {
-      path,
-      changed: true,
-      existed: true,
-      backupPath,
-      previousSha256: sha256(before ?? ''),
-      afterSha256: sha256(params.content),
-      ...previous,
-    };
+    const backup = params.backup !== false;
     if (diff.content) {
-      await remote.writeFile(path, params.content, { ...writeOptions, last: true });
-    } else {
-      // Same bytes: change only what differs, and keep the file (and its times) as it is.
-      const chmod = want.mode !== undefined && (diff.mode || diff.owner);
-      if (diff.owner && params.owner !== undefined) await remote.run(['chown', '--', params.owner, path], execOptions(ctx, { last: !chmod }));
-      if (want.mode !== undefined && chmod) {
-        // chown may clear setuid/setgid bits, so the mode goes second.
-        await remote.run(['chmod', '--', formatMode(want.mode), path], execOptions(ctx, { last: true }));
-      }
+      // The backup goes with the write; the undo record hashes what the backup holds (editWithBackup).
+      const edited = await editWithBackup(ctx, path, facts.content, () => params.content, { ...writeOptions, backup, last: true });
+      return { path, changed: true, existed: true, backupPath: edited.backupPath, previousSha256: sha256(edited.before), afterSha256: sha256(params.content), ...previous };
+    }
+    // Same bytes: change only what differs, and keep the file (and its times) as it is.
+    const { backupPath, before } = await backupAndRead(ctx, path, backup, facts.content);
+    const undo: FileContentUndo = { path, changed: true, existed: true, backupPath, previousSha256: sha256(before), afterSha256: sha256(params.content), ...previous };
+    const chmod = want.mode !== undefined && (diff.mode || diff.owner);
+    if (diff.owner && params.owner !== undefined) await remote.run(['chown', '--', params.owner, path], execOptions(ctx, { last: !chmod }));
+    if (want.mode !== undefined && chmod) {
+      // chown may clear setuid/setgid bits, so the mode goes second.
+      await remote.run(['chmod', '--', formatMode(want.mode), path], execOptions(ctx, { last: true }));
     }
     return undo;
   },

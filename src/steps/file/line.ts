@@ -4,7 +4,7 @@
 import { InputError } from '../../errors.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
-import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from './backup.js';
+import { changedOrUndefined, editWithBackup, fileDiff, restoreFile, sha256, type FileUndo } from './backup.js';
 
 export interface FileLineParams {
   path: string;
@@ -172,22 +172,21 @@ export const fileLineStep: StepType<FileLineParams, FileLineFacts, FileLineUndo>
       facts.content === null ? params.state === 'present' : editLines(facts.content, params) !== facts.content;
     if (!needed) return unchangedUndo(path, facts.content);
 
-    // Edit what the backup holds, so the backup and the undo record describe the same content.
-    let backupPath: string | null = null;
-    let before: string | null = null;
-    if (facts.content !== null) {
-      ({ backupPath, before } = await backupAndRead(ctx, path, params.backup !== false, facts.content));
+    if (facts.content === null) {
+      const created = editLines(null, params);
+      await remote.writeFile(path, created, { last: true });
+      return { path, changed: true, existed: false, backupPath: null, previousSha256: null, afterSha256: sha256(created) };
     }
-    const after = editLines(before, params);
-    if (after === before) return unchangedUndo(path, before);
-    await remote.writeFile(path, after, { last: true });
+    // The backup goes with the write; the edit is of what the backup holds (editWithBackup).
+    const edited = await editWithBackup(ctx, path, facts.content, (before) => changedOrUndefined(before, editLines(before, params)), { backup: params.backup !== false, last: true });
+    if (!edited.written) return unchangedUndo(path, edited.before);
     return {
       path,
       changed: true,
-      existed: before !== null,
-      backupPath,
-      previousSha256: before === null ? null : sha256(before),
-      afterSha256: sha256(after),
+      existed: true,
+      backupPath: edited.backupPath,
+      previousSha256: sha256(edited.before),
+      afterSha256: sha256(edited.after),
     };
   },
 

@@ -12,7 +12,7 @@ import { InputError } from '../../errors.js';
 import { execOptions } from '../../facts/exec-options.js';
 import { probeKubeletFiles, unitName, type KubeletFile } from '../../facts/kubelet-files.js';
 import { flagsRemovedBy, normalizeFlag, removedFlagInfo } from '../../kb/kubelet-flags.js';
-import { fileDiff, restoreFile, sha256, backupAndRead, type FileUndo } from '../file/backup.js';
+import { changedOrUndefined, editWithBackup, fileDiff, restoreFile, sha256, type FileUndo } from '../file/backup.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { removeKubeletFlags, syntaxForPath, type FlagFileSyntax, type FlagRemoval, type FlagSpec } from './flag-edit.js';
@@ -202,18 +202,18 @@ export const kubeletRemoveFlagsStep: StepType<KubeletRemoveFlagsParams, KubeletR
     // The step's last command: the daemon-reload when a unit file is among those edited, else the last write.
     const reloads = params.daemonReload !== false && editing.some((file) => file.syntax === 'systemd');
     for (const file of editing) {
-      // Edit what the backup holds, so the backup and the undo record describe the same content.
-      const { backupPath, before } = await backupAndRead(ctx, file.path, params.backup !== false, file.content);
-      const after = removeKubeletFlags(before, file.syntax, flags).content;
-      if (after === before) continue;
-      await remote.writeFile(file.path, after, { last: !reloads && file === editing.at(-1) });
+      // The backup goes with the write; the edit is of what the backup holds (editWithBackup).
+      const edit = (before: string) => changedOrUndefined(before, removeKubeletFlags(before, file.syntax, flags).content);
+      const last = !reloads && file === editing.at(-1);
+      const edited = await editWithBackup(ctx, file.path, file.content, edit, { backup: params.backup !== false, last });
+      if (!edited.written) continue;
       undo.files.push({
         path: file.path,
         changed: true,
         existed: true,
-        backupPath,
-        previousSha256: sha256(before),
-        afterSha256: sha256(after),
+        backupPath: edited.backupPath,
+        previousSha256: sha256(edited.before),
+        afterSha256: sha256(edited.after),
       });
       if (file.syntax === 'systemd') unitChanged = true;
     }

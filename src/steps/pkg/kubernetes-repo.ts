@@ -22,7 +22,7 @@ import { execOptions } from '../../facts/exec-options.js';
 import type { Projection } from '../projection.js';
 import type { CheckResult, ParamsSchema, StepContext, StepType } from '../types.js';
 import { keepInstalledPackages } from './kept-packages.js';
-import { backupAndRead, fileDiff, restoreFile, sha256, type FileUndo } from '../file/backup.js';
+import { changedOrUndefined, editWithBackup, fileDiff, restoreFile, sha256, type FileUndo } from '../file/backup.js';
 
 export interface KubernetesRepoParams {
   /** The version the repository should serve: "1.27", or a whole version ("1.27.16") whose minor it is. */
@@ -145,11 +145,11 @@ export const kubernetesRepoStep: StepType<KubernetesRepoParams, KubernetesRepoFa
     const minor = minorOfVersion(params.version);
     const changing = facts.files.filter((f) => pointAtMinor(f.content, minor) !== f.content);
     for (const [i, f] of changing.entries()) {
-      const { backupPath, before } = await backupAndRead(ctx, f.path, params.backup !== false, f.content);
-      const after = pointAtMinor(before, minor);
       // The last file's write is the step's last command: its check rides in the same exec.
-      await ctx.remote.writeFile(f.path, after, { last: i === changing.length - 1 });
-      undo.push({ path: f.path, changed: true, existed: true, backupPath, previousSha256: sha256(before), afterSha256: sha256(after) });
+      const edit = (before: string) => changedOrUndefined(before, pointAtMinor(before, minor));
+      const edited = await editWithBackup(ctx, f.path, f.content, edit, { backup: params.backup !== false, last: i === changing.length - 1 });
+      if (!edited.written) continue;
+      undo.push({ path: f.path, changed: true, existed: true, backupPath: edited.backupPath, previousSha256: sha256(edited.before), afterSha256: sha256(edited.after) });
     }
     return { files: undo };
   },

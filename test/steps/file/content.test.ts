@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import type { FileStat } from '../../../src/facts/file.js';
 import { fileContentStep, type FileContentFacts, type FileContentParams } from '../../../src/steps/file/content.js';
+import { sha256 } from '../../../src/steps/file/backup.js';
 import { LocalRemote } from '../../../src/transport/local.js';
 import { contextFor, expectUnifiedDiff, lifecycle, snapshot, tempDir } from '../helpers.js';
 
@@ -75,6 +76,20 @@ describe('file.content on a real file', () => {
     const restored = await snapshot(path);
     expect(restored?.bytes.equals(before?.bytes ?? Buffer.alloc(0))).toBe(true);
     expect(restored).toMatchObject({ mode: 0o644, mtimeMs: before?.mtimeMs });
+  });
+
+  it('a file changed since its facts were read: the backup and the undo record hold what was there, and rollback puts that back', async () => {
+    const path = join(dir, 'crictl.yaml');
+    await writeFile(path, 'runtime-endpoint: old\n');
+    const params: FileContentParams = { path, content: 'runtime-endpoint: new\n' };
+    const facts = await fileContentStep.facts(ctx, params);
+    await writeFile(path, 'edited by hand\n');
+    const undo = await fileContentStep.apply(ctx, params, facts);
+    expect(await readFile(path, 'utf8')).toBe('runtime-endpoint: new\n');
+    expect(await readFile(undo.backupPath ?? '', 'utf8')).toBe('edited by hand\n');
+    expect(undo.previousSha256).toBe(sha256('edited by hand\n'));
+    await fileContentStep.rollback(ctx, params, undo);
+    expect(await readFile(path, 'utf8')).toBe('edited by hand\n');
   });
 
   it('changes only the mode in place when the content matches, and puts it back', async () => {

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, RollbackError } from '../../../src/errors.js';
 import { editLines, fileLineStep, paramsSchema, type FileLineParams } from '../../../src/steps/file/line.js';
+import { sha256 } from '../../../src/steps/file/backup.js';
 import { LocalRemote } from '../../../src/transport/local.js';
+import type { ExecOptions, ExecResult, WriteOptions } from '../../../src/transport/types.js';
 import { contextFor, expectUnifiedDiff, lifecycle, snapshot, tempDir } from '../helpers.js';
 
 interface EditCase {
@@ -185,6 +187,59 @@ describe('file.line on a real file', () => {
     await writeFile(undo.backupPath ?? '', 'tampered\n');
     await expect(fileLineStep.rollback(ctx, params, undo)).rejects.toThrow(/does not hold the content/);
     expect(await readFile(path, 'utf8')).toBe('a\nb\n');
+  });
+
+  it('takes its backup in the write itself: one command on the node, not a copy and then a write', async () => {
+    const path = join(dir, 'f');
+    await writeFile(path, 'a\n');
+    const calls: string[] = [];
+    const counting = new (class extends LocalRemote {
+      override exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+        calls.push(`exec ${argv[0]}`);
+        return super.exec(argv, options);
+      }
+      override run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+        calls.push(`run ${argv[0]}`);
+        return super.run(argv, options);
+      }
+      override writeFile(p: string, content: string, options?: WriteOptions): Promise<void> {
+        calls.push(`write${options?.backup ? ' with backup' : ''}`);
+        return super.writeFile(p, content, options);
+      }
+    })();
+    const params: FileLineParams = { path, line: 'b', state: 'present' };
+    const facts = await fileLineStep.facts(contextFor(counting), params);
+    calls.length = 0;
+    const undo = await fileLineStep.apply(contextFor(counting), params, facts);
+    // LocalRemote's write runs its `cp -p` through its own run(): what the step asked is the write.
+    expect(calls.filter((c) => !c.startsWith('run cp'))).toEqual(['write with backup']);
+    expect(await readFile(undo.backupPath ?? '', 'utf8')).toBe('a\n');
+    expect(await readFile(path, 'utf8')).toBe('a\nb\n');
+  });
+
+  it('a file changed since its facts were read: the backup holds what is there, and the edit is made from that', async () => {
+    const path = join(dir, 'f');
+    await writeFile(path, 'a\n');
+    const params: FileLineParams = { path, line: 'b', state: 'present' };
+    const facts = await fileLineStep.facts(ctx, params);
+    await writeFile(path, 'edited by hand\n');
+    const undo = await fileLineStep.apply(ctx, params, facts);
+    expect(await readFile(path, 'utf8')).toBe('edited by hand\nb\n');
+    expect(await readFile(undo.backupPath ?? '', 'utf8')).toBe('edited by hand\n');
+    expect(undo).toMatchObject({ changed: true, previousSha256: sha256('edited by hand\n'), afterSha256: sha256('edited by hand\nb\n') });
+    await fileLineStep.rollback(ctx, params, undo);
+    expect(await readFile(path, 'utf8')).toBe('edited by hand\n');
+  });
+
+  it('a file that got the line by hand since its facts were read: backed up, not written, and nothing to undo', async () => {
+    const path = join(dir, 'f');
+    await writeFile(path, 'a\n');
+    const params: FileLineParams = { path, line: 'b', state: 'present' };
+    const facts = await fileLineStep.facts(ctx, params);
+    await writeFile(path, 'b\n');
+    const undo = await fileLineStep.apply(ctx, params, facts);
+    expect(await readFile(path, 'utf8')).toBe('b\n');
+    expect(undo).toMatchObject({ changed: false });
   });
 
   it('with backup: false keeps no copy, and cannot restore an edited file', async () => {
