@@ -6,7 +6,7 @@
  * no-op run; medians of rounds; ratios. Also `plan`, `validate` of 1,000 and 10,000 hosts, and
  * the CLI's start. Results in bench/results.json, a table on stdout (for bench/README.md).
  *
- *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write] [--no-ansible] [--profile DIR]
+ *   npm run bench -- [--nodes 50] [--latency MS] [--rounds 3] [--quick] [--no-write] [--no-ansible] [--profile DIR] [--perf DIR]
  *
  * --latency: every node behind a proxy that delays each direction by half of it (see
  * latency-proxy.ts for why not tc netem). Ansible runs when `ansible-playbook` is installed.
@@ -21,6 +21,7 @@ import { sshdConfig } from '../test/fleet/seed.js';
 import { CLI } from '../test/support/cli.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { median, nodeCpuMs, sshExecs, timedRun, type ProcessCost } from './measure.js';
+import { perfScript, perfTable, summarizePerfScript } from './perf-summary.js';
 import { ansiblePlaybook, mainPid, seed, slipwayPlaybook, STEPS, verify } from './remediation.js';
 
 const { values } = parseArgs({
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     'no-ansible': { type: 'boolean', default: false },
     /** Write a V8 CPU profile of every slipway run into this folder (node --cpu-prof). */
     profile: { type: 'string' },
+    /** Record every slipway run with `perf record -g` into this folder, and print where its CPU went (bench/perf-summary.ts). */
+    perf: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -56,6 +59,7 @@ async function hasAnsible(): Promise<boolean> {
 
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bench-'));
+  if (values.perf) await fs.mkdir(path.resolve(values.perf), { recursive: true });
   const fleet = await Fleet.up({ dir: path.join(work, 'fleet'), nodes });
   const workers = fleet.nodes.filter((n) => n.name !== 'cp-1');
   // sshd at DEBUG1 logs each exec request: how the execs are counted.
@@ -125,6 +129,9 @@ async function benchInventory(fleet: Fleet, proxies: Map<string, LatencyProxy>):
   return file;
 }
 
+/** The perf recordings of slipway's runs (--perf), first and no-op run of each round in turn. */
+const perfFiles: string[] = [];
+
 let floorOnce: Promise<string> | undefined;
 /**
  * bench/floor.ts as one JavaScript module (esbuild; the npm packages stay imports), under
@@ -145,7 +152,12 @@ async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: st
     const pb = path.join(work, `${slot}.yaml`);
     await fs.writeFile(pb, slipwayPlaybook(slot));
     const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile)] : [];
-    return timedRun(process.execPath, [...profile, CLI, 'run', pb, '-i', inventory, '--output', 'plain'], env);
+    const args = [...profile, CLI, 'run', pb, '-i', inventory, '--output', 'plain'];
+    if (!values.perf) return timedRun(process.execPath, args, env);
+    // perf's own cost lands in the figures of these runs: read the breakdown, not the seconds.
+    const data = path.join(path.resolve(values.perf), `${slot}-${perfFiles.length % 2 === 0 ? 'first' : 'noop'}.data`);
+    perfFiles.push(data);
+    return timedRun('perf', ['record', '-q', '-F', '999', '-g', '-o', data, process.execPath, '--perf-basic-prof', ...args], env);
   }
   if (tool.startsWith('ssh2')) {
     const mode = tool.endsWith('node') ? 'node' : 'step';
@@ -229,6 +241,10 @@ function report(ansible: boolean, extra: Record<string, unknown>): void {
   if (plan?.length) console.log(`slipway plan: ${s(median(plan.map((p) => p.wallMs)))} wall, ${s(median(plan.map((p) => p.cpuMs)))} CPU`);
   for (const [n, c] of Object.entries((extra.validate as Record<string, ProcessCost>) ?? {})) console.log(`validate, ${n} hosts: ${s(c.wallMs)} wall, ${s(c.cpuMs)} CPU, ${c.peakRssMb.toFixed(0)} MB`);
   console.log(`CLI start (slipway --version): ${(extra.cliStartMs as number).toFixed(0)} ms`);
+  if (perfFiles.length) {
+    console.log(`where slipway's CPU went (perf record -g; the runs' own figures above include perf's cost):`);
+    console.log(perfTable(perfFiles.map((f) => ({ label: path.basename(f, '.data'), summary: summarizePerfScript(perfScript(f)) }))));
+  }
   if (!values['no-write'] && !quick) void saveResults(`${nodes} nodes, ${latencyMs} ms${ansible ? '' : ', without Ansible'}`, out);
 }
 

@@ -3,6 +3,8 @@
  * slipway's entry: parses the command line, runs one command, and is the only place that
  * turns errors into a message and an exit code.
  */
+// First: V8's tiering limit must be set before the rest of the CLI runs (see tiering.ts).
+import './tiering.js';
 import { EXIT, HelpRequested, SlipwayError } from '../errors.js';
 import { runCommand } from './commands.js';
 import { printErr } from './output.js';
