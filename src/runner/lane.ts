@@ -245,3 +245,23 @@ export function sharedSignal(signal: AbortSignal = new AbortController().signal)
   setMaxListeners(0, signal);
   return signal;
 }
+
+/**
+ * Runs a lane on a signal of its own, aborted (with the same reason) when the run's is: the
+ * lane's steps listen on it, and the run's signal gets one listener a lane in flight instead of
+ * one a step in flight. Node's EventTarget looks through every listener of a signal on each add
+ * and remove (for a duplicate): with 50 lanes reading ahead that was a few hundred listeners, and
+ * a few percent of a run's CPU.
+ */
+export async function withLaneSignal<T>(shared: AbortSignal, lane: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const own = new AbortController();
+  setMaxListeners(0, own.signal);
+  const onAbort = () => own.abort(shared.reason);
+  if (shared.aborted) onAbort();
+  else shared.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await lane(own.signal);
+  } finally {
+    shared.removeEventListener('abort', onAbort);
+  }
+}

@@ -2,7 +2,7 @@
  * `plan`: every step of every node checked, nothing changed (the lane in check mode), and the
  * rolling batches the run would go in. Plan is data: the CLI prints it as text or JSON.
  */
-import { sharedSignal } from './lane.js';
+import { sharedSignal, withLaneSignal } from './lane.js';
 import pMap from 'p-map';
 import { EXIT, type ExitCode } from '../errors.js';
 import { probeNodeFacts } from '../facts/node.js';
@@ -89,15 +89,17 @@ export async function computePlan(input: EngineInput): Promise<Plan> {
     const nodes = await pMap(
       input.hosts,
       (node) =>
-        checkLane({
-          playbook: input.playbook,
-          node,
-          extraVars: input.extraVars,
-          resolver,
-          stepTypes: input.stepTypes ?? getStepType,
-          readFacts: input.readFacts ?? defaultFactsReader,
-          killSignal: never,
-        }),
+        withLaneSignal(never, (laneSignal) =>
+          checkLane({
+            playbook: input.playbook,
+            node,
+            extraVars: input.extraVars,
+            resolver,
+            stepTypes: input.stepTypes ?? getStepType,
+            readFacts: input.readFacts ?? defaultFactsReader,
+            killSignal: laneSignal,
+          }),
+        ),
       { concurrency: input.planConcurrency ?? 16 },
     );
     const batches = planBatches(input.hosts, input.playbook.rolling);

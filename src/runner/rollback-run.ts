@@ -1,5 +1,5 @@
 /** `slipway rollback`: undo the journaled changes of the given nodes, newest first. */
-import { sharedSignal } from './lane.js';
+import { sharedSignal, withLaneSignal } from './lane.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import type { Inventory, InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
@@ -48,11 +48,13 @@ export async function rollbackRun(options: RollbackOptions): Promise<RollbackRes
           nodes[node.name] = 'nothing to undo';
           return;
         }
-        nodes[node.name] = await rollbackNode(
-          { playbook: options.playbook, node, extraVars: options.extraVars, resolver, stepTypes: options.stepTypes ?? getStepType, emit: (e) => sink.emit(e), durable: () => sink.durable(), signal: never },
-          changes,
-          { to: options.to },
-          'slipway rollback',
+        nodes[node.name] = await withLaneSignal(never, (signal) =>
+          rollbackNode(
+            { playbook: options.playbook, node, extraVars: options.extraVars, resolver, stepTypes: options.stepTypes ?? getStepType, emit: (e) => sink.emit(e), durable: () => sink.durable(), signal },
+            changes,
+            { to: options.to },
+            'slipway rollback',
+          ),
         );
       }),
     );

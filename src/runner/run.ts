@@ -11,7 +11,7 @@ import type { Counts, EventListener, RunInputs, RunOperator, RunSummaryEvent } f
 import type { Journal } from './journal.js';
 import type { RunJournalState } from './journal-state.js';
 import { applyLane } from './lane-apply.js';
-import { sharedSignal } from './lane.js';
+import { sharedSignal, withLaneSignal } from './lane.js';
 import { defaultFactsReader, type EngineInput } from './plan.js';
 import { processSecrets } from './redact.js';
 import { RemoteResolver } from './remotes.js';
@@ -104,26 +104,28 @@ export async function runPlaybook(options: RunOptions): Promise<RunResult> {
   try {
     await rolling.runBatches(batches, async (name) => {
       const node = byName.get(name) as InventoryHost;
-      const status = await applyLane(
-        {
-          playbook,
-          node,
-          extraVars: options.extraVars,
-          resolver,
-          stepTypes: options.stepTypes ?? getStepType,
-          readFacts: options.readFacts ?? defaultFactsReader,
-          killSignal,
-        },
-        {
-          runId: options.runId,
-          emit: (e) => sink.emit(e),
-          durable: () => sink.durable(),
-          counts: counts.get(name) as Counts,
-          done: doneBefore.get(name) ?? new Set(),
-          state,
-          policy: playbook.rolling.onFailure,
-          stop,
-        },
+      const status = await withLaneSignal(killSignal, (laneKill) =>
+        applyLane(
+          {
+            playbook,
+            node,
+            extraVars: options.extraVars,
+            resolver,
+            stepTypes: options.stepTypes ?? getStepType,
+            readFacts: options.readFacts ?? defaultFactsReader,
+            killSignal: laneKill,
+          },
+          {
+            runId: options.runId,
+            emit: (e) => sink.emit(e),
+            durable: () => sink.durable(),
+            counts: counts.get(name) as Counts,
+            done: doneBefore.get(name) ?? new Set(),
+            state,
+            policy: playbook.rolling.onFailure,
+            stop,
+          },
+        ),
       );
       rolling.noteNodeEnd(name, status);
     }, window);
