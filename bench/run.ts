@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         const r = results.get(tool) ?? { first: [], noop: [] };
         results.set(tool, r);
         for (const pass of ['first', 'noop'] as const) {
-          r[pass].push(await measured(workers, proxies, () => runTool(tool, slot, inventory, fleet.dir, work, env)));
+          r[pass].push(await measured(workers, proxies, () => runTool(tool, slot, pass, inventory, fleet.dir, work, env)));
           for (const [i, n] of workers.entries()) {
             const why = await verify(n, slot, { before: pids[i] as string, restarted: pass === 'first' });
             if (why) throw new Error(`${tool} (${pass} run): ${n.name}: ${why}`);
@@ -129,7 +129,7 @@ async function benchInventory(fleet: Fleet, proxies: Map<string, LatencyProxy>):
   return file;
 }
 
-/** The perf recordings of slipway's runs (--perf), first and no-op run of each round in turn. */
+/** The perf recordings of slipway's runs (--perf), in the order they ran. */
 const perfFiles: string[] = [];
 
 let floorOnce: Promise<string> | undefined;
@@ -147,7 +147,7 @@ function compiledFloor(): Promise<string> {
   return floorOnce;
 }
 
-async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: string, work: string, env: Record<string, string>): Promise<ProcessCost> {
+async function runTool(tool: Tool, slot: string, pass: 'first' | 'noop', inventory: string, fleetDir: string, work: string, env: Record<string, string>): Promise<ProcessCost> {
   if (tool === 'slipway') {
     const pb = path.join(work, `${slot}.yaml`);
     await fs.writeFile(pb, slipwayPlaybook(slot));
@@ -155,7 +155,7 @@ async function runTool(tool: Tool, slot: string, inventory: string, fleetDir: st
     const args = [...profile, CLI, 'run', pb, '-i', inventory, '--output', 'plain'];
     if (!values.perf) return timedRun(process.execPath, args, env);
     // perf's own cost lands in the figures of these runs: read the breakdown, not the seconds.
-    const data = path.join(path.resolve(values.perf), `${slot}-${perfFiles.length % 2 === 0 ? 'first' : 'noop'}.data`);
+    const data = path.join(path.resolve(values.perf), `${slot}-${pass}.data`);
     perfFiles.push(data);
     return timedRun('perf', ['record', '-q', '-F', '999', '-g', '-o', data, process.execPath, '--perf-basic-prof', ...args], env);
   }

@@ -11,13 +11,4 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const MAX_OPT_FLAG = '--max-opt=1';
-
-/** Sets `--max-opt=1` unless node was started with a `--max-opt` of its own. */
-export function limitTiering(execArgv: readonly string[] = process.execArgv, setFlags: (flags: string) => void = setFlagsFromString): boolean {
-  if (execArgv.some((a) => a.startsWith('--max-opt'))) return false;
-  setFlags(MAX_OPT_FLAG);
-  return true;
-}
-
-limitTiering();
+if (!process.execArgv.some((a) => a.startsWith('--max-opt'))) setFlagsFromString('--max-opt=1');

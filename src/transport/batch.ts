@@ -68,6 +68,9 @@ export function readFileResult(host: string, path: string, r: ExecResult): strin
   return r.stdout;
 }
 
+/** writeFileArgv's exit code when the backup does not hold the content the caller read (EX_TEMPFAIL). */
+const BACKUP_MISMATCH = 75;
+
 /**
  * How a file is written: through a symlink to its target; missing parent directories are
  * created; a temp file beside the target gets the contents (from stdin, fsync'd by dd), then
@@ -77,9 +80,6 @@ export function readFileResult(host: string, path: string, r: ExecResult): strin
  * and the write goes on only if the copy's sha256 is the one given; else the script prints the
  * copy and exits BACKUP_MISMATCH (two processes more, and no exec of the backup's own).
  */
-/** writeFileArgv's exit code when the backup does not hold the content the caller read (EX_TEMPFAIL). */
-const BACKUP_MISMATCH = 75;
-
 export function writeFileArgv(path: string, options: Pick<WriteOptions, 'mode' | 'owner' | 'backup'> = {}): string[] {
   const mode = options.mode === undefined ? '' : options.mode.toString(8).padStart(4, '0');
   const script = [

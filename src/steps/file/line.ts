@@ -168,11 +168,8 @@ export const fileLineStep: StepType<FileLineParams, FileLineFacts, FileLineUndo>
   async apply(ctx: StepContext, params: FileLineParams, facts: FileLineFacts): Promise<FileLineUndo> {
     const { remote } = ctx;
     const path = params.path;
-    const needed =
-      facts.content === null ? params.state === 'present' : editLines(facts.content, params) !== facts.content;
-    if (!needed) return unchangedUndo(path, facts.content);
-
     if (facts.content === null) {
+      if (params.state !== 'present') return unchangedUndo(path, null);
       const created = editLines(null, params);
       await remote.writeFile(path, created, { last: true });
       return { path, changed: true, existed: false, backupPath: null, previousSha256: null, afterSha256: sha256(created) };
